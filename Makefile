@@ -1,0 +1,46 @@
+# endymail: `make test` installs the real peers the interop tests drive (when
+# run as root, through apt) and runs every test with skips forbidden.
+
+PEERS := thunderbird libnss3-tools rnp gnupg sq openssl sqlite3 xvfb wine wine64 \
+	gcc-mingw-w64-x86-64-win32 postgresql dbus
+GO ?= go
+FUZZTIME ?= 10s
+
+.PHONY: test peers unit fuzz vet build
+
+test: peers vet
+	ENDYMAIL_REQUIRE_INTEROP=1 $(GO) test -count=1 -timeout 40m ./...
+	$(MAKE) fuzz
+
+# peers installs the Debian packages the interop tests need, printing what it
+# installs. Without root it only says what is missing.
+peers:
+	@missing=""; for p in $(PEERS); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then echo "peers: all installed"; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		echo "peers: installing$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	else echo "peers: missing$$missing (run 'make peers' as root, or apt-get install them)"; fi
+
+unit:
+	$(GO) test ./...
+
+vet:
+	gofmt -l . | (! grep .) || (echo "gofmt: files above need formatting"; exit 1)
+	$(GO) vet ./...
+	GOOS=windows $(GO) vet ./...
+
+build:
+	$(GO) build -o bin/endymail ./cmd/endymail
+	GOOS=windows $(GO) build -o bin/endymail.exe ./cmd/endymail
+
+# fuzz runs each fuzz target briefly; `make fuzz FUZZTIME=5m` for longer.
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+		for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
+			echo "fuzz $$pkg $$f"; \
+			$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+		done; \
+	done
