@@ -84,7 +84,7 @@ func OpenBundle(blob []byte, account string, ref *BundleRef, deviceID string, ke
 		return nil, fmt.Errorf("%w: %s version %d digest differs", ErrBundleMismatch, ref.Name, ref.Version)
 	}
 	var b Bundle
-	if err := decodeStrict(blob, &b); err != nil {
+	if err := Unmarshal(blob, &b); err != nil {
 		return nil, fmt.Errorf("%w: bundle: %v", ErrMalformed, err)
 	}
 	if b.V != Version || b.Account != account || b.Name != ref.Name || b.Version != ref.Version || len(b.Nonce) != 12 {

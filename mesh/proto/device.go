@@ -58,7 +58,7 @@ type ConnectRequest struct {
 // and that the device's own key signed it.
 func ParseConnectRequest(env Envelope) (*ConnectRequest, error) {
 	var r ConnectRequest
-	if err := decodeStrict(env.Payload, &r); err != nil {
+	if err := Unmarshal(env.Payload, &r); err != nil {
 		return nil, fmt.Errorf("%w: connection request: %v", ErrMalformed, err)
 	}
 	if r.V != Version || r.Account == "" || len(r.ClientNonce) != 32 || r.Time.IsZero() {
@@ -88,7 +88,7 @@ type Answer struct {
 // ParseAnswer decodes an answer payload strictly.
 func ParseAnswer(payload []byte) (*Answer, error) {
 	var a Answer
-	if err := decodeStrict(payload, &a); err != nil {
+	if err := Unmarshal(payload, &a); err != nil {
 		return nil, fmt.Errorf("%w: answer: %v", ErrMalformed, err)
 	}
 	if a.V != Version || a.Account == "" || a.Request == "" || a.Signer == "" {

@@ -116,7 +116,7 @@ func ParseEntry(payload []byte) (*Entry, error) {
 		return nil, fmt.Errorf("%w: entry is %d bytes, limit %d", ErrMalformed, len(payload), MaxEntrySize)
 	}
 	var e Entry
-	if err := decodeStrict(payload, &e); err != nil {
+	if err := Unmarshal(payload, &e); err != nil {
 		return nil, fmt.Errorf("%w: entry: %v", ErrMalformed, err)
 	}
 	if err := e.check(); err != nil {

@@ -111,7 +111,7 @@ func (e Envelope) Marshal() []byte {
 // and oversized payloads are errors.
 func ParseEnvelope(data []byte) (Envelope, error) {
 	var e Envelope
-	if err := decodeStrict(data, &e); err != nil {
+	if err := Unmarshal(data, &e); err != nil {
 		return Envelope{}, fmt.Errorf("malformed envelope: %w", err)
 	}
 	if len(e.Payload) == 0 {
@@ -128,9 +128,9 @@ func ParseEnvelope(data []byte) (Envelope, error) {
 	return e, nil
 }
 
-// decodeStrict decodes one JSON value into v, refusing unknown fields and
+// Unmarshal decodes one JSON value into v, refusing unknown fields and
 // trailing data.
-func decodeStrict(data []byte, v any) error {
+func Unmarshal(data []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {

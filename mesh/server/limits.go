@@ -1,0 +1,101 @@
+package server
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/endymail/endymail/mesh/proto"
+)
+
+// limiter holds token buckets per client address and per account, and counts
+// long polls held per client address.
+type limiter struct {
+	mu       sync.Mutex
+	lim      Limits
+	now      func() time.Time
+	clients  map[string]*bucket
+	accounts map[string]*bucket
+	waits    map[string]int
+	swept    time.Time
+}
+
+type bucket struct {
+	l    *rate.Limiter
+	seen time.Time
+}
+
+func (l *limiter) init(lim Limits, now func() time.Time) {
+	l.lim, l.now = lim, now
+	l.clients, l.accounts, l.waits = map[string]*bucket{}, map[string]*bucket{}, map[string]int{}
+}
+
+func (l *limiter) client(addr string) bool {
+	return l.allow(l.clients, addr, l.lim.ClientRate, l.lim.ClientBurst)
+}
+
+func (l *limiter) account(id string) bool {
+	return l.allow(l.accounts, id, l.lim.AccountRate, l.lim.AccountBurst)
+}
+
+func (l *limiter) allow(m map[string]*bucket, key string, r float64, burst int) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	l.sweep(now)
+	b := m[key]
+	if b == nil {
+		b = &bucket{l: rate.NewLimiter(rate.Limit(r), burst)}
+		m[key] = b
+	}
+	b.seen = now
+	return b.l.AllowN(now, 1)
+}
+
+// sweep drops buckets idle long enough to be full again, once a minute, so
+// the maps stay bounded by recent clients.
+func (l *limiter) sweep(now time.Time) {
+	if now.Sub(l.swept) < time.Minute {
+		return
+	}
+	l.swept = now
+	for _, m := range []map[string]*bucket{l.clients, l.accounts} {
+		for k, b := range m {
+			if now.Sub(b.seen) > 5*time.Minute {
+				delete(m, k)
+			}
+		}
+	}
+}
+
+// holdWait admits one more long poll from addr; release must be called when
+// it ends.
+func (l *limiter) holdWait(addr string) (release func(), err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.waits[addr] >= l.lim.MaxWaitsPerHost {
+		return nil, fmt.Errorf("%w: %d long polls already held from %s", proto.ErrRateLimit, l.waits[addr], addr)
+	}
+	l.waits[addr]++
+	return func() {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		if l.waits[addr]--; l.waits[addr] <= 0 {
+			delete(l.waits, addr)
+		}
+	}, nil
+}
+
+// clientAddr is the client's IP address (the service is on loopback or
+// behind a proxy that terminates connections per client).
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
