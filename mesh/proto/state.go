@@ -149,8 +149,12 @@ func (s *State) change(e *Entry) error {
 		s.Devices[id] = &Device{Profile: e.DeviceAdd.Device, Admin: e.DeviceAdd.Admin, Added: e.Seq, Request: e.DeviceAdd.Request}
 	case KindDeviceRemove:
 		id := e.DeviceRemove.Device
-		if s.Devices[id] == nil {
+		d := s.Devices[id]
+		if d == nil {
 			return fmt.Errorf("device %s is not a current device", id)
+		}
+		if d.Admin && len(s.Admins()) == 1 {
+			return fmt.Errorf("device %s is the last admin device", id)
 		}
 		delete(s.Devices, id)
 		s.Removed[id] = true

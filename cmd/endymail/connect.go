@@ -1,0 +1,61 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/endymail/endymail/agent"
+	"github.com/endymail/endymail/mesh/proto"
+)
+
+func init() {
+	register(&command{name: "connect", summary: "ask to add this device to the account of an address", run: runConnect})
+}
+
+func runConnect(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "connect", "ADDRESS --mesh URL [--device-name NAME] [--timeout D] [--home DIR]")
+	mesh := fs.String("mesh", "", "mesh service `URL` (required)")
+	name := fs.String("device-name", defaultDeviceName(), "this device's `NAME`")
+	timeout := fs.Duration("timeout", 10*time.Minute, "how long to wait for the approval")
+	home := homeFlag(fs)
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 || *mesh == "" {
+		return usageErrorf("connect takes one ADDRESS and --mesh URL")
+	}
+	a, err := openAgent(e, *home)
+	if err != nil {
+		return err
+	}
+	res, err := a.Connect(ctx, pos[0], *mesh, *name, *timeout, func(code string) {
+		fmt.Fprintf(e.stdout, "code: %s\n", code)
+		fmt.Fprintln(e.stderr, "Compare this code with the one your admin device shows, then approve there:")
+		fmt.Fprintf(e.stderr, "  endymail approve %s\nwaiting for the answer...\n", code)
+	})
+	switch {
+	case errors.Is(err, agent.ErrHasAccount):
+		return withHint(err, "this device home is already connected; use another --home")
+	case errors.Is(err, agent.ErrDenied):
+		return withHint(err, "an admin device refused this device")
+	case errors.Is(err, proto.ErrRejected), errors.Is(err, proto.ErrFork), errors.Is(err, proto.ErrRollback):
+		return withHint(err, "the mesh service sent something that does not verify; nothing was accepted")
+	case err != nil:
+		return err
+	}
+	role := "device"
+	if res.Admin {
+		role = "admin device"
+	}
+	fmt.Fprintf(e.stdout, "approved: this %s (%s) is part of account %s\n", role, res.Device, res.Account)
+	if len(res.Bundles) == 0 {
+		fmt.Fprintln(e.stdout, "received: no key bundles yet")
+	} else {
+		fmt.Fprintf(e.stdout, "received: %s\n", strings.Join(res.Bundles, ", "))
+	}
+	return nil
+}
