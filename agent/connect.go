@@ -46,13 +46,16 @@ func (a *Agent) Connect(ctx context.Context, address, meshURL, deviceName string
 	if err != nil {
 		return nil, fmt.Errorf("finding the account of %s: %w", address, err)
 	}
-	_, log, err := mc.Log(ctx, info.Account, 0)
+	head, log, err := mc.Log(ctx, info.Account, 0)
 	if err != nil {
 		return nil, err
 	}
 	st, err := proto.Replay(log)
 	if err != nil {
 		return nil, fmt.Errorf("verifying the account log from the mesh: %w", err)
+	}
+	if st.Seq != head {
+		return nil, fmt.Errorf("%w: service claims head %d but sent entries only to %d", proto.ErrSequence, head, st.Seq)
 	}
 	if st.Account != info.Account || st.Handle != address {
 		return nil, fmt.Errorf("%w: the mesh answered with account %s (%s) for %s", proto.ErrWrongAccount, st.Account, st.Handle, address)
