@@ -70,6 +70,7 @@ const (
 	maxCompression = 4
 )
 
+// String returns the algorithm name, "SHA-512" or "SHA3-512".
 func (h Hash) String() string {
 	switch h {
 	case SHA2:
