@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"io"
 	"math/bits"
 )
 
@@ -69,6 +70,7 @@ const (
 	maxCompression = 4
 )
 
+// String returns the algorithm name, "SHA-512" or "SHA3-512".
 func (h Hash) String() string {
 	switch h {
 	case SHA2:
@@ -77,6 +79,13 @@ func (h Hash) String() string {
 		return "SHA3-512"
 	}
 	return fmt.Sprintf("Hash(%d)", uint8(h))
+}
+
+func (h Hash) orDefault() Hash {
+	if h == SHA3 {
+		return SHA3
+	}
+	return SHA2
 }
 
 func (h Hash) version() byte {
@@ -105,15 +114,28 @@ type Fingerprint struct {
 // Digest returns the fingerprint of data of the given content type (a MIME
 // type such as "text/plain") under hash h. An unknown h means SHA2.
 func Digest(h Hash, contentType string, data []byte) Fingerprint {
-	if h != SHA3 {
-		h = SHA2
-	}
+	h = h.orDefault()
 	inner := h.new()
 	inner.Write(data)
+	return fromInner(h, contentType, inner.Sum(nil))
+}
+
+// DigestReader is [Digest] of everything read from r, read in pieces.
+func DigestReader(h Hash, contentType string, r io.Reader) (Fingerprint, error) {
+	h = h.orDefault()
+	inner := h.new()
+	if _, err := io.Copy(inner, r); err != nil {
+		return Fingerprint{}, err
+	}
+	return fromInner(h, contentType, inner.Sum(nil)), nil
+}
+
+// fromInner returns the fingerprint for H(data) = inner.
+func fromInner(h Hash, contentType string, inner []byte) Fingerprint {
 	outer := h.new()
 	outer.Write([]byte(contentType))
 	outer.Write([]byte{':'})
-	outer.Write(inner.Sum(nil))
+	outer.Write(inner)
 	sum := outer.Sum(nil)
 
 	var f Fingerprint

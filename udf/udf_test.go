@@ -2,11 +2,13 @@ package udf
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"os"
 	"strconv"
 	"strings"
 	"testing"
+	"testing/iotest"
 )
 
 type fingerprintVector struct {
@@ -286,4 +288,20 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("Parse(%q) does not match its own input", s)
 		}
 	})
+}
+
+func TestDigestReader(t *testing.T) {
+	for _, v := range loadFingerprintVectors(t) {
+		got, err := DigestReader(v.hash, v.contentType, bytes.NewReader(v.data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := Digest(v.hash, v.contentType, v.data); got != want {
+			t.Errorf("DigestReader(%q) = %s, want %s", v.data, got, want)
+		}
+	}
+	errRead := errors.New("read failed")
+	if _, err := DigestReader(SHA2, OctetStream, iotest.ErrReader(errRead)); !errors.Is(err, errRead) {
+		t.Errorf("DigestReader of a failing reader: error = %v, want %v", err, errRead)
+	}
 }
