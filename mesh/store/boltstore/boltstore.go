@@ -40,6 +40,7 @@ type Options struct {
 // Store is a store.Store kept in one bbolt file.
 type Store struct {
 	db   *bolt.DB
+	w    *committer
 	lim  store.Limits
 	now  func() time.Time
 	path string
@@ -87,19 +88,21 @@ func Open(path string, opts Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	return &Store{db: db, lim: opts.Limits, now: opts.Now, path: path}, nil
+	return &Store{db: db, w: &committer{db: db}, lim: opts.Limits, now: opts.Now, path: path}, nil
 }
 
 // Close closes the file.
 func (s *Store) Close() error { return s.db.Close() }
 
-// update runs fn in a write transaction that is committed (and fsynced) when
-// fn returns nil. A done ctx stops it before it starts and before fn runs.
+// update runs fn in a write transaction that is committed (and fsynced)
+// before it returns; fn's changes are kept only when it returns nil, and fn
+// must return clean errors (see committer) before changing anything. A done
+// ctx stops it before it starts and before fn runs.
 func (s *Store) update(ctx context.Context, fn func(tx *bolt.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.w.do(func(tx *bolt.Tx) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}

@@ -40,3 +40,15 @@ func TestInUse(t *testing.T) {
 		t.Errorf("second Open took %v, want about its 100ms timeout", d)
 	}
 }
+
+// benchOpen opens a fresh store file for a benchmark.
+func benchOpen(b *testing.B) store.Store {
+	s, err := Open(filepath.Join(b.TempDir(), "mesh.db"), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return s
+}
+
+func BenchmarkAppend(b *testing.B)  { storetest.BenchAppend(b, benchOpen) }
+func BenchmarkEntries(b *testing.B) { storetest.BenchEntries(b, benchOpen) }

@@ -102,19 +102,21 @@ func (s *Store) PutBlob(ctx context.Context, account, key string, data []byte) e
 		if err != nil {
 			return err
 		}
-		blobs, err := tx.Bucket(bucketBlobs).CreateBucketIfNotExists([]byte(account))
-		if err != nil {
-			return err
-		}
-		if old, ok := get(blobs, []byte(key)); ok {
-			if bytes.Equal(old, data) {
-				return nil
+		if blobs := tx.Bucket(bucketBlobs).Bucket([]byte(account)); blobs != nil {
+			if old, ok := get(blobs, []byte(key)); ok {
+				if bytes.Equal(old, data) {
+					return nil
+				}
+				return fmt.Errorf("blob %s of account %s holds other data: %w", key, account, store.ErrExists)
 			}
-			return fmt.Errorf("blob %s of account %s holds other data: %w", key, account, store.ErrExists)
 		}
 		rec.BlobBytes += int64(len(data))
 		if err := s.lim.Check(rec.usage()); err != nil {
 			return fmt.Errorf("blob %s of account %s: %w", key, account, err)
+		}
+		blobs, err := tx.Bucket(bucketBlobs).CreateBucketIfNotExists([]byte(account))
+		if err != nil {
+			return err
 		}
 		if err := blobs.Put([]byte(key), data); err != nil {
 			return err
