@@ -138,7 +138,11 @@ func runAndKill(t *testing.T, path string, n int) uint64 {
 		highest = max(highest, seq)
 		if count++; count == 1 {
 			// The helper holds the file: another process must be told so.
-			if _, err := Open(path, Options{Timeout: 50 * time.Millisecond}); !errors.Is(err, ErrInUse) {
+			s, err := Open(path, Options{Timeout: 50 * time.Millisecond})
+			if err == nil {
+				s.Close()
+			}
+			if !errors.Is(err, ErrInUse) {
 				t.Errorf("Open while the helper runs: got error %v, want %v", err, ErrInUse)
 			}
 		}
