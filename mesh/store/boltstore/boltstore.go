@@ -39,10 +39,10 @@ type Options struct {
 
 // Store is a store.Store kept in one bbolt file.
 type Store struct {
-	db   *bolt.DB
-	w    *committer
-	lim  store.Limits
-	now  func() time.Time
+	db  *bolt.DB
+	w   *committer
+	lim store.Limits
+	now func() time.Time
 }
 
 var _ store.Store = (*Store)(nil)
