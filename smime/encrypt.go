@@ -116,7 +116,7 @@ func Decrypt(msg []byte, id *Identity) ([]byte, error) {
 		return nil, fmt.Errorf("smime: decrypt: %w", err)
 	}
 	st := strings.ToLower(params["smime-type"])
-	if !isPKCS7Mime(t) || (st != "" && st != "enveloped-data") {
+	if !isPKCS7Mime(t) || (st != "" && st != "enveloped-data" && st != "authenveloped-data") {
 		return nil, fmt.Errorf("smime: decrypt: %w: content type %s smime-type %q", ErrNotEncrypted, t, st)
 	}
 	plain, err := decryptCMS(der, id)
