@@ -230,3 +230,24 @@ func TestInteropNSSToOurs(t *testing.T) {
 		})
 	}
 }
+
+// TestInteropNameConstraints shows the CA's name constraints are enforced
+// by the peers, not merely tolerated: a leaf for an address outside the
+// permitted domain fails in OpenSSL and NSS.
+func TestInteropNameConstraints(t *testing.T) {
+	openssl := interop.Need(t, "openssl", "openssl")
+	outside, err := testCA(t).Issue(LeafRequest{Address: "alice@example.org", KeyType: P256, Now: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := writePeerFiles(t, t.TempDir(), outside)
+	_, err = runErr(nil, openssl, "verify", "-purpose", "smimesign", "-CAfile", f.ca, f.cert)
+	if err == nil || !strings.Contains(err.Error(), "permitted subtree violation") {
+		t.Errorf("openssl verify: got %v, want a permitted subtree violation", err)
+	}
+	n := newNSS(t, f)
+	_, err = runErr(nil, n.certutil, "-V", "-n", f.nick, "-u", "S", "-d", n.db)
+	if err == nil || !strings.Contains(err.Error(), "not permitted to issue a certificate with this name") {
+		t.Errorf("certutil -V: got %v, want a name constraint refusal", err)
+	}
+}

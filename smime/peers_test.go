@@ -70,17 +70,17 @@ func runErr(stdin []byte, prog string, args ...string) ([]byte, error) {
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		return out, &peerError{err: err, stderr: stderr.String()}
+		return out, &peerError{err: err, output: string(out) + stderr.String()}
 	}
 	return out, nil
 }
 
 type peerError struct {
 	err    error
-	stderr string
+	output string // standard output and error
 }
 
-func (e *peerError) Error() string { return e.err.Error() + ": " + e.stderr }
+func (e *peerError) Error() string { return e.err.Error() + ": " + e.output }
 
 // nss is a fresh NSS database holding the CA (trusted for email, ",C,")
 // and, imported with pk12util, the identity of files.
