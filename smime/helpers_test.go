@@ -68,3 +68,24 @@ func sampleMessage(from string) []byte {
 		"\r\n" +
 		"Hello Bob,\r\nthe figures are in.\r\n")
 }
+
+// multipartMessage is a message with a text part and an attachment, with a
+// folded Content-Type and LF line ends as a local mail tool would hand it
+// over.
+func multipartMessage() []byte {
+	return []byte("From: alice@example.com\n" +
+		"To: bob@example.com\n" +
+		"Subject: with attachment\n" +
+		"MIME-Version: 1.0\n" +
+		"Content-Type: multipart/mixed;\n boundary=\"outer-b\"\n" +
+		"\n" +
+		"preamble\n" +
+		"--outer-b\n" +
+		"Content-Type: text/plain; charset=us-ascii\n\n" +
+		"see attachment\n" +
+		"--outer-b\n" +
+		"Content-Type: application/octet-stream; name=a.bin\n" +
+		"Content-Transfer-Encoding: base64\n\n" +
+		"AAECAwQFBgcICQ==\n" +
+		"--outer-b--\n")
+}

@@ -251,3 +251,22 @@ func TestInteropNameConstraints(t *testing.T) {
 		t.Errorf("certutil -V: got %v, want a name constraint refusal", err)
 	}
 }
+
+// TestInteropMultipartToOpenSSL signs a multipart/mixed message with LF line
+// ends and a folded Content-Type; OpenSSL must verify the canonical form.
+func TestInteropMultipartToOpenSSL(t *testing.T) {
+	openssl := interop.Need(t, "openssl", "openssl")
+	id := testIdentity(t, "alice@example.com", RSA2048)
+	f := writePeerFiles(t, t.TempDir(), id)
+	mixed, err := Sign(multipartMessage(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := run(t, mixed, openssl, "cms", "-verify", "-CAfile", f.ca, "-purpose", "smimesign")
+	if want := "AAECAwQFBgcICQ==\r\n--outer-b--"; !bytes.Contains(out, []byte(want)) {
+		t.Errorf("openssl cms -verify: got %q, want it to contain %q", out, want)
+	}
+	if _, err := Verify(mixed, testRoots(t), testNow); err != nil {
+		t.Errorf("Verify: %v", err)
+	}
+}
