@@ -23,7 +23,7 @@ func TestDependencies(t *testing.T) {
 		"github.com/smallstep/pkcs7",
 		"software.sslmate.com/src/go-pkcs12",
 		"github.com/emersion/go-message",
-		"golang.org/x/crypto/",               // go-pkcs12's own dependency
+		"golang.org/x/crypto/", // go-pkcs12's own dependency
 	}
 	for _, dep := range strings.Fields(string(out)) {
 		ok := false
