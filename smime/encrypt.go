@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -62,17 +63,14 @@ func envelope(outer textproto.Header, entity []byte, recipients []*x509.Certific
 	if err != nil {
 		return nil, fmt.Errorf("smime: encrypt: %w", err)
 	}
-	if !outer.Has("Mime-Version") {
-		outer.Set("MIME-Version", "1.0")
-	}
-	outer.Set("Content-Type", `application/pkcs7-mime; smime-type=enveloped-data; name="smime.p7m"`)
-	outer.Set("Content-Transfer-Encoding", "base64")
-	outer.Set("Content-Disposition", `attachment; filename="smime.p7m"`)
-	outer.Set("Content-Description", "S/MIME Encrypted Message")
 	var b bytes.Buffer
-	b.WriteString("\r\n")
 	writeWrapped(&b, der)
-	return joinMessage(outer, b.Bytes())
+	return wrapEntity(outer, []field{
+		{"Content-Type", `application/pkcs7-mime; smime-type=enveloped-data; name="smime.p7m"`},
+		{"Content-Transfer-Encoding", "base64"},
+		{"Content-Disposition", `attachment; filename="smime.p7m"`},
+		{"Content-Description", "S/MIME Encrypted Message"},
+	}, b.Bytes())
 }
 
 // checkRecipient refuses certificates the library cannot encrypt to.
@@ -83,6 +81,11 @@ func checkRecipient(c *x509.Certificate) error {
 	}
 	if c.KeyUsage != 0 && c.KeyUsage&x509.KeyUsageKeyEncipherment == 0 {
 		return fmt.Errorf("%w: recipient %q: key usage lacks keyEncipherment", ErrNoEmailProtection, c.Subject.CommonName)
+	}
+	if len(c.ExtKeyUsage)+len(c.UnknownExtKeyUsage) > 0 && !slices.ContainsFunc(c.ExtKeyUsage, func(u x509.ExtKeyUsage) bool {
+		return u == x509.ExtKeyUsageEmailProtection || u == x509.ExtKeyUsageAny
+	}) {
+		return fmt.Errorf("%w: recipient %q: extended key usage lacks emailProtection", ErrNoEmailProtection, c.Subject.CommonName)
 	}
 	return nil
 }

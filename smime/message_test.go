@@ -147,6 +147,7 @@ func TestMessageErrors(t *testing.T) {
 		{"not signed", verify(sampleMessage("alice@example.com")), ErrNotSigned},
 		{"not encrypted", decryptErr(signed, bob), ErrNotEncrypted},
 		{"no email protection", verify(mustSign(t, serverAuthIdentity(t))), ErrNoEmailProtection},
+		{"encrypt to tls cert", encryptErr(serverAuthIdentity(t).Cert), ErrNoEmailProtection},
 		{"encrypt to p256", encryptErr(testIdentity(t, "alice@example.com", P256).Cert), ErrUnsupported},
 	} {
 		if !errors.Is(tc.err, tc.want) {
@@ -208,13 +209,13 @@ func tamperSignature(signed []byte) []byte {
 func serverAuthIdentity(t *testing.T) *Identity {
 	t.Helper()
 	ca := testCA(t)
-	base := testIdentity(t, "alice@example.com", P256)
+	base := testIdentity(t, "alice@example.com", RSA2048)
 	tmpl := &x509.Certificate{
 		SerialNumber:   base.Cert.SerialNumber,
 		Subject:        pkix.Name{CommonName: "server"},
 		NotBefore:      testNow.Add(-time.Hour),
 		NotAfter:       testNow.Add(time.Hour),
-		KeyUsage:       x509.KeyUsageDigitalSignature,
+		KeyUsage:       x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
 		ExtKeyUsage:    []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 		EmailAddresses: []string{"alice@example.com"},
 	}

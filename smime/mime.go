@@ -151,6 +151,28 @@ func joinMessage(outer textproto.Header, entity []byte) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
+// field is one header field to write.
+type field struct{ key, value string }
+
+// wrapEntity makes one message of the outer header, then the MIME fields
+// (MIME-Version first when the outer header lacks it), then body.
+func wrapEntity(outer textproto.Header, fields []field, body []byte) ([]byte, error) {
+	var h textproto.Header
+	// Add puts a field on top, so add in reverse to keep the given order.
+	for i := len(fields) - 1; i >= 0; i-- {
+		h.Add(fields[i].key, fields[i].value)
+	}
+	if !outer.Has("Mime-Version") {
+		h.Add("MIME-Version", "1.0")
+	}
+	var b bytes.Buffer
+	if err := textproto.WriteHeader(&b, h); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
+	}
+	b.Write(body)
+	return joinMessage(outer, b.Bytes())
+}
+
 // writeWrapped writes der as base64 in CRLF-terminated lines of 76.
 func writeWrapped(w *bytes.Buffer, der []byte) {
 	s := base64.StdEncoding.EncodeToString(der)

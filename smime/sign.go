@@ -42,14 +42,11 @@ func Sign(msg []byte, id *Identity) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("smime: sign: %w", err)
 	}
-	if !outer.Has("Mime-Version") {
-		outer.Set("MIME-Version", "1.0")
-	}
-	outer.Set("Content-Type", mime.FormatMediaType("multipart/signed", map[string]string{
+	ct := mime.FormatMediaType("multipart/signed", map[string]string{
 		"protocol": "application/pkcs7-signature",
 		"micalg":   "sha-256",
 		"boundary": boundary,
-	}))
+	})
 	var b bytes.Buffer
 	b.WriteString("This is a cryptographically signed message in MIME format.\r\n\r\n")
 	b.WriteString("--" + boundary + "\r\n")
@@ -61,7 +58,7 @@ func Sign(msg []byte, id *Identity) ([]byte, error) {
 	b.WriteString("Content-Description: S/MIME Cryptographic Signature\r\n\r\n")
 	writeWrapped(&b, sig)
 	b.WriteString("\r\n--" + boundary + "--\r\n")
-	return joinMessage(outer, append([]byte("\r\n"), b.Bytes()...))
+	return wrapEntity(outer, []field{{"Content-Type", ct}}, b.Bytes())
 }
 
 // signDetached makes a detached SignedData over content.
