@@ -62,9 +62,17 @@ func run(t testing.TB, stdin []byte, prog string, args ...string) []byte {
 	return out
 }
 
-// runErr is run that returns the failure (with stderr) instead.
+// runErr is run that returns the failure (with its output) instead.
 func runErr(stdin []byte, prog string, args ...string) ([]byte, error) {
+	return runEnv(nil, stdin, prog, args...)
+}
+
+// runEnv is runErr with extra environment variables.
+func runEnv(env []string, stdin []byte, prog string, args ...string) ([]byte, error) {
 	cmd := exec.Command(prog, args...)
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	cmd.Stdin = bytes.NewReader(stdin)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
