@@ -181,29 +181,53 @@ func contentInfo(der []byte) (asn1.ObjectIdentifier, node, error) {
 }
 
 // checkEnveloped checks that der is an EnvelopedData smallstep/pkcs7 can
-// read and that it has a key-transport recipient for cert.
-func checkEnveloped(der []byte, cert *x509.Certificate) error {
+// read and that it has a key-transport recipient for cert. It returns the
+// content-encryption key length the message's cipher needs (0 if unknown).
+func checkEnveloped(der []byte, cert *x509.Certificate) (int, error) {
 	ct, ed, err := contentInfo(der)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	switch {
 	case ct.Equal(oidAuthEnveloped):
-		return fmt.Errorf("%w: AuthEnvelopedData (AES-GCM) content", ErrUnsupported)
+		return 0, fmt.Errorf("%w: AuthEnvelopedData (AES-GCM) content", ErrUnsupported)
 	case !ct.Equal(oidEnvelopedData):
-		return fmt.Errorf("%w: cms content type %s", ErrNotEncrypted, ct)
+		return 0, fmt.Errorf("%w: cms content type %s", ErrNotEncrypted, ct)
 	}
 	if !ed.is(asn1.ClassUniversal, asn1.TagSequence) || len(ed.kids) < 3 {
-		return fmt.Errorf("%w: bad enveloped data", ErrMalformed)
+		return 0, fmt.Errorf("%w: bad enveloped data", ErrMalformed)
 	}
 	ris := ed.kids[1]
 	if ris.is(asn1.ClassContextSpecific, 0) {
-		return fmt.Errorf("%w: enveloped data with originator info", ErrUnsupported)
+		return 0, fmt.Errorf("%w: enveloped data with originator info", ErrUnsupported)
 	}
 	if !ris.is(asn1.ClassUniversal, asn1.TagSet) {
-		return fmt.Errorf("%w: bad recipient infos", ErrMalformed)
+		return 0, fmt.Errorf("%w: bad recipient infos", ErrMalformed)
 	}
-	return findRecipient(ris.kids, cert)
+	if err := findRecipient(ris.kids, cert); err != nil {
+		return 0, err
+	}
+	return contentKeyLen(ed.kids[2]), nil
+}
+
+// Key lengths of the content-encryption algorithms smallstep/pkcs7 reads.
+var contentKeyLens = map[string]int{
+	"2.16.840.1.101.3.4.1.42": 32, // AES-256-CBC
+	"2.16.840.1.101.3.4.1.2":  16, // AES-128-CBC
+	"1.2.840.113549.3.7":      24, // DES-EDE3-CBC
+	"1.3.14.3.2.7":            8,  // DES-CBC
+}
+
+// contentKeyLen reads the cipher of an EncryptedContentInfo.
+func contentKeyLen(eci node) int {
+	if len(eci.kids) < 2 || len(eci.kids[1].kids) == 0 {
+		return 0
+	}
+	alg, ok := eci.kids[1].kids[0].oid()
+	if !ok {
+		return 0
+	}
+	return contentKeyLens[alg.String()]
 }
 
 // findRecipient looks for cert among recipient infos. A recipient form the

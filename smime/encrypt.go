@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"sync"
@@ -131,22 +132,45 @@ func Decrypt(msg []byte, id *Identity) ([]byte, error) {
 
 // decryptCMS checks der and decrypts it with id's key.
 func decryptCMS(der []byte, id *Identity) ([]byte, error) {
-	if err := checkEnveloped(der, id.Cert); err != nil {
+	keyLen, err := checkEnveloped(der, id.Cert)
+	if err != nil {
 		return nil, err
 	}
-	if _, ok := id.Key.(crypto.Decrypter); !ok || id.Cert.PublicKeyAlgorithm != x509.RSA {
+	key, ok := id.Key.(crypto.Decrypter)
+	if !ok || id.Cert.PublicKeyAlgorithm != x509.RSA {
 		return nil, fmt.Errorf("%w: decrypting with a %s key", ErrUnsupported, id.Cert.PublicKeyAlgorithm)
 	}
-	p7, err := pkcs7.Parse(der)
+	p7, err := parsePKCS7(der)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
-	plain, err := p7.Decrypt(id.Cert, id.Key)
+	plain, err := decryptPKCS7(p7, id, sessionKeyDecrypter{key, keyLen})
 	switch {
 	case errors.Is(err, pkcs7.ErrUnsupportedAlgorithm), errors.Is(err, pkcs7.ErrUnsupportedAsymmetricEncryptionAlgorithm):
 		return nil, fmt.Errorf("%w: %w", ErrUnsupported, err)
+	case errors.Is(err, ErrDecrypt):
+		return nil, err
 	case err != nil:
 		return nil, fmt.Errorf("%w: %w", ErrDecrypt, err)
 	}
 	return plain, nil
+}
+
+// sessionKeyDecrypter makes RSA PKCS#1 v1.5 key transport use crypto/rsa's
+// implicit rejection (PKCS1v15DecryptOptions.SessionKeyLen, RFC 3218
+// section 2.3.2): a malformed encrypted key yields a random content key
+// instead of a distinct padding error, so the outcome does not tell an
+// attacker whether the RSA padding was valid.
+type sessionKeyDecrypter struct {
+	crypto.Decrypter
+	keyLen int
+}
+
+var _ crypto.Decrypter = sessionKeyDecrypter{}
+
+func (d sessionKeyDecrypter) Decrypt(r io.Reader, msg []byte, opts crypto.DecrypterOpts) ([]byte, error) {
+	if _, ok := opts.(*rsa.PKCS1v15DecryptOptions); ok && d.keyLen > 0 {
+		opts = &rsa.PKCS1v15DecryptOptions{SessionKeyLen: d.keyLen}
+	}
+	return d.Decrypter.Decrypt(r, msg, opts)
 }

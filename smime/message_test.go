@@ -232,3 +232,52 @@ func serverAuthIdentity(t *testing.T) *Identity {
 	}
 	return &Identity{Cert: c, Key: base.Key, Chain: base.Chain}
 }
+
+// TestTamperedKeyTransport flips a bit of the RSA-encrypted content key:
+// with implicit rejection the failure is the same ErrDecrypt as for bad
+// content, not an RSA padding error.
+func TestTamperedKeyTransport(t *testing.T) {
+	bob := testIdentity(t, "bob@example.com", RSA2048)
+	enc, err := Encrypt(sampleMessage("alice@example.com"), []*x509.Certificate{bob.Cert})
+	if err != nil {
+		t.Fatal(err)
+	}
+	der := envelopedDER(t, enc)
+	_, ed, err := contentInfo(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ek := ed.kids[1].kids[0].kids[3].content
+	ek[len(ek)/2] ^= 1 // ek aliases der
+	_, err = Decrypt(wrapOpaque("From: alice@example.com\r\n", "enveloped-data", der), bob)
+	if !errors.Is(err, ErrDecrypt) || strings.Contains(err.Error(), "rsa") {
+		t.Errorf("got %v, want ErrDecrypt without an RSA padding error", err)
+	}
+}
+
+// TestHostilePaddingDoesNotPanic flips ciphertext bits (CBC malleability)
+// so the last decrypted byte claims 255 bytes of padding in a 64-byte
+// plaintext, which makes smallstep/pkcs7 v0.2.3 panic; Decrypt must return
+// ErrDecrypt instead.
+func TestHostilePaddingDoesNotPanic(t *testing.T) {
+	bob := testIdentity(t, "bob@example.com", RSA2048)
+	enc, err := Encrypt([]byte("From: alice@example.com\r\n\r\nhi\r\n"), []*x509.Certificate{bob.Cert})
+	if err != nil {
+		t.Fatal(err)
+	}
+	der := envelopedDER(t, enc)
+	_, ed, err := contentInfo(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ct := ed.kids[2].kids[2].content // aliases der
+	plainLen := len("Content-Type: text/plain; charset=us-ascii\r\n\r\nhi\r\n")
+	if len(ct) != 64 || plainLen != 50 {
+		t.Fatalf("fixture changed: ciphertext %d bytes, plaintext %d", len(ct), plainLen)
+	}
+	ct[len(ct)-17] ^= byte(64-plainLen) ^ 0xff // last plaintext byte becomes 0xff
+	_, err = Decrypt(wrapOpaque("From: alice@example.com\r\n", "enveloped-data", der), bob)
+	if !errors.Is(err, ErrDecrypt) {
+		t.Errorf("got %v, want ErrDecrypt", err)
+	}
+}

@@ -110,7 +110,7 @@ func verifyCMS(der, content []byte, roots *x509.CertPool, now time.Time) (*Verif
 	if n != 1 {
 		return nil, fmt.Errorf("%w: %d signers, want 1", ErrUnsupported, n)
 	}
-	p7, err := pkcs7.Parse(der)
+	p7, err := parsePKCS7(der)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
@@ -128,7 +128,7 @@ func verifyCMS(der, content []byte, roots *x509.CertPool, now time.Time) (*Verif
 	if err != nil {
 		return nil, err
 	}
-	if err := checkSignature(p7, now); err != nil {
+	if err := checkSignature(p7); err != nil {
 		return nil, err
 	}
 	v := &Verified{Signer: signer, Chains: chains, Message: p7.Content}
@@ -137,10 +137,9 @@ func verifyCMS(der, content []byte, roots *x509.CertPool, now time.Time) (*Verif
 	return v, nil
 }
 
-// checkSignature verifies the signature value and content digest. The
-// chain was checked by checkSigner, so the library gets no trust store.
-func checkSignature(p7 *pkcs7.PKCS7, now time.Time) error {
-	err := p7.VerifyWithChainAtTime(nil, now)
+// checkSignature verifies the signature value and content digest.
+func checkSignature(p7 *pkcs7.PKCS7) error {
+	err := verifyPKCS7(p7)
 	var timeErr *pkcs7.SigningTimeNotValidError
 	switch {
 	case err == nil:
@@ -149,6 +148,8 @@ func checkSignature(p7 *pkcs7.PKCS7, now time.Time) error {
 		return fmt.Errorf("%w: %w", ErrCertExpired, err)
 	case errors.Is(err, pkcs7.ErrUnsupportedAlgorithm):
 		return fmt.Errorf("%w: %w", ErrUnsupported, err)
+	case errors.Is(err, ErrBadSignature):
+		return err
 	}
 	return fmt.Errorf("%w: %w", ErrBadSignature, err)
 }
