@@ -142,7 +142,7 @@ func decryptCMS(der []byte, id *Identity) ([]byte, error) {
 	}
 	p7, err := parsePKCS7(der)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
+		return nil, err
 	}
 	plain, err := decryptPKCS7(p7, id, sessionKeyDecrypter{key, keyLen})
 	switch {

@@ -21,9 +21,13 @@ func recoverInto(err *error, kind error) {
 	}
 }
 
+// parsePKCS7 is pkcs7.Parse with every failure wrapping ErrMalformed.
 func parsePKCS7(der []byte) (p7 *pkcs7.PKCS7, err error) {
 	defer recoverInto(&err, ErrMalformed)
-	return pkcs7.Parse(der)
+	if p7, err = pkcs7.Parse(der); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
+	}
+	return p7, nil
 }
 
 func decryptPKCS7(p7 *pkcs7.PKCS7, id *Identity, key sessionKeyDecrypter) (plain []byte, err error) {

@@ -42,6 +42,9 @@ type Verified struct {
 // [ErrUntrusted], [ErrNoEmailProtection], [ErrFromMismatch],
 // [ErrUnsupported] (key-identifier signers, several signers),
 // [ErrMalformed].
+//
+// A nil roots means the system roots (as for crypto/x509); pass a pool with
+// the account's personal CAs (and any public S/MIME roots) instead.
 func Verify(msg []byte, roots *x509.CertPool, now time.Time) (*Verified, error) {
 	h, body, err := readMessage(msg)
 	if err != nil {
@@ -112,7 +115,7 @@ func verifyCMS(der, content []byte, roots *x509.CertPool, now time.Time) (*Verif
 	}
 	p7, err := parsePKCS7(der)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
+		return nil, err
 	}
 	if content != nil {
 		if len(p7.Content) != 0 {
