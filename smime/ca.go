@@ -46,6 +46,9 @@ func NewCA(name string, now time.Time, permitted ...string) (*CA, error) {
 	if strings.TrimSpace(name) == "" {
 		return nil, errors.New("smime: new ca: empty name")
 	}
+	if now.IsZero() {
+		return nil, errors.New("smime: new ca: zero time")
+	}
 	for _, p := range permitted {
 		if !validConstraint(p) {
 			return nil, fmt.Errorf("smime: new ca: bad name constraint %q", p)

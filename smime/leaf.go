@@ -108,6 +108,9 @@ func leafTemplate(req LeafRequest) (*x509.Certificate, crypto.Signer, error) {
 	if err != nil || addr.Address != req.Address || addr.Name != "" {
 		return nil, nil, fmt.Errorf("smime: issue: bad address %q", req.Address)
 	}
+	if req.Now.IsZero() {
+		return nil, nil, fmt.Errorf("smime: issue %s: zero time (set LeafRequest.Now)", req.Address)
+	}
 	validity := req.Validity
 	if validity == 0 {
 		validity = DefaultLeafValidity

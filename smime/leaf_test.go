@@ -64,6 +64,9 @@ func TestNewCAProfile(t *testing.T) {
 	if _, err := NewCA("x", testNow, "a b@c"); err == nil {
 		t.Error("NewCA accepted a bad constraint")
 	}
+	if _, err := NewCA("x", time.Time{}); err == nil {
+		t.Error("NewCA accepted a zero time")
+	}
 }
 
 func TestCAMarshalRoundTrip(t *testing.T) {
@@ -189,6 +192,7 @@ func TestIssueRejects(t *testing.T) {
 		"outlives ca":    {Address: "alice@example.com", Now: ca.Cert.NotAfter.Add(-24 * time.Hour), KeyType: P256},
 		"bad key type":   {Address: "alice@example.com", Now: testNow, KeyType: KeyType(9)},
 		"negative valid": {Address: "alice@example.com", Now: testNow, Validity: -time.Hour},
+		"zero time":      {Address: "alice@example.com", KeyType: P256},
 	} {
 		if _, err := ca.Issue(req); err == nil {
 			t.Errorf("%s: Issue succeeded, want an error", name)
