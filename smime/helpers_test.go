@@ -7,8 +7,10 @@ import (
 	"time"
 )
 
-// testNow is the clock of every test that does not care about real time.
-var testNow = time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+// testNow is the clock the tests pass to the package. It is the real time
+// (to the second, as certificates store it) because the fixtures also go to
+// the peers, which check validity against the wall clock.
+var testNow = time.Now().UTC().Truncate(time.Second)
 
 // Fixtures are shared: RSA key generation costs up to a second on these
 // machines.
