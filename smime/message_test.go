@@ -73,12 +73,25 @@ func TestEncryptDecrypt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dec, err := Decrypt(plainEnc, bob)
+	dec, err := Decrypt(bytes.ReplaceAll(plainEnc, []byte("\r\n"), []byte("\n")), bob)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("LF copy: %v", err)
 	}
 	if !bytes.Equal(dec, msg) {
 		t.Errorf("got\n%q\nwant\n%q", dec, msg)
+	}
+}
+
+// TestLegacyXPKCS7Types accepts the pre-RFC 3851 x- media types that older
+// Outlook versions still send.
+func TestLegacyXPKCS7Types(t *testing.T) {
+	signed := mustSign(t, testIdentity(t, "alice@example.com", RSA2048))
+	legacy := bytes.ReplaceAll(signed, []byte("application/pkcs7-signature"), []byte("application/x-pkcs7-signature"))
+	if bytes.Equal(legacy, signed) {
+		t.Fatal("fixture has no application/pkcs7-signature")
+	}
+	if _, err := Verify(legacy, testRoots(t), testNow); err != nil {
+		t.Error(err)
 	}
 }
 
