@@ -141,6 +141,10 @@ type Requests interface {
 	// StateDenied, else ErrInvalid) with answer, once; ErrConflict if it is
 	// not pending, ErrNotFound if it does not exist.
 	AnswerRequest(ctx context.Context, account, id, state string, answer []byte) error
+	// PruneRequests deletes every request, of any account and in any state,
+	// that expired before before, and returns how many it deleted. Nothing
+	// else removes requests: the service calls it now and then.
+	PruneRequests(ctx context.Context, before time.Time) (int, error)
 }
 
 // Nonces remembers single-use values.

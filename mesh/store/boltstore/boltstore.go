@@ -39,11 +39,10 @@ type Options struct {
 
 // Store is a store.Store kept in one bbolt file.
 type Store struct {
-	db   *bolt.DB
-	w    *committer
-	lim  store.Limits
-	now  func() time.Time
-	path string
+	db  *bolt.DB
+	w   *committer
+	lim store.Limits
+	now func() time.Time
 }
 
 var _ store.Store = (*Store)(nil)
@@ -58,7 +57,12 @@ var (
 	bucketNonces      = []byte("nonces")       // nonce -> be64(expires, unix µs)
 	bucketNonceExpiry = []byte("nonce-expiry") // be64(expires) || nonce -> empty
 	bucketAddresses   = []byte("addresses")    // address -> id
+	bucketMeta        = []byte("meta")         // "version" -> formatVersion
 )
+
+// formatVersion is the layout of the buckets above. Open refuses a file
+// written with a newer layout.
+const formatVersion = 1
 
 // Open opens or creates the store file at path (mode 0600).
 func Open(path string, opts Options) (*Store, error) {
@@ -75,20 +79,30 @@ func Open(path string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	err = db.Update(func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{bucketAccounts, bucketHandles, bucketLogs, bucketBlobs,
-			bucketRequests, bucketNonces, bucketNonceExpiry, bucketAddresses} {
-			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
-				return fmt.Errorf("create bucket %s: %w", name, err)
-			}
-		}
-		return nil
-	})
-	if err != nil {
+	if err := db.Update(initialise); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	return &Store{db: db, w: &committer{db: db}, lim: opts.Limits, now: opts.Now, path: path}, nil
+	return &Store{db: db, w: &committer{db: db}, lim: opts.Limits, now: opts.Now}, nil
+}
+
+// initialise creates the buckets of a new file and checks the format
+// version of an old one.
+func initialise(tx *bolt.Tx) error {
+	for _, name := range [][]byte{bucketAccounts, bucketHandles, bucketLogs, bucketBlobs,
+		bucketRequests, bucketNonces, bucketNonceExpiry, bucketAddresses, bucketMeta} {
+		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+			return fmt.Errorf("create bucket %s: %w", name, err)
+		}
+	}
+	meta := tx.Bucket(bucketMeta)
+	if v := meta.Get([]byte("version")); v != nil {
+		if len(v) != 8 || binary.BigEndian.Uint64(v) > formatVersion {
+			return fmt.Errorf("store format version %x is newer than this program's %d", v, formatVersion)
+		}
+		return nil
+	}
+	return meta.Put([]byte("version"), binary.BigEndian.AppendUint64(nil, formatVersion))
 }
 
 // Close closes the file.

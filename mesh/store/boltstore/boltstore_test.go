@@ -1,10 +1,15 @@
 package boltstore
 
 import (
+	"encoding/binary"
 	"errors"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/endymail/endymail/mesh/store"
 	"github.com/endymail/endymail/mesh/store/storetest"
@@ -52,3 +57,37 @@ func benchOpen(b *testing.B) store.Store {
 
 func BenchmarkAppend(b *testing.B)  { storetest.BenchAppend(b, benchOpen) }
 func BenchmarkEntries(b *testing.B) { storetest.BenchEntries(b, benchOpen) }
+
+func TestFormatTooNew(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "mesh.db")
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketMeta).Put([]byte("version"), binary.BigEndian.AppendUint64(nil, formatVersion+1))
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(path, Options{}); err == nil || !strings.Contains(err.Error(), "newer than this program") {
+		t.Errorf("Open of a newer format: got error %v, want one saying it is newer", err)
+	}
+}
+
+func TestNotAStore(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "mesh.db")
+	if err := os.WriteFile(path, []byte("not a bbolt file, but long enough to hold two meta pages? no"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := Open(path, Options{}); err == nil {
+		s.Close()
+		t.Error("Open of a file that is not a store: got no error")
+	}
+}

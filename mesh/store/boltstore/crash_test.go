@@ -136,7 +136,17 @@ func runAndKill(t *testing.T, path string, n int) uint64 {
 			t.Fatalf("helper printed %q", sc.Text())
 		}
 		highest = max(highest, seq)
-		if count++; count == n {
+		if count++; count == 1 {
+			// The helper holds the file: another process must be told so.
+			s, err := Open(path, Options{Timeout: 50 * time.Millisecond})
+			if err == nil {
+				s.Close()
+			}
+			if !errors.Is(err, ErrInUse) {
+				t.Errorf("Open while the helper runs: got error %v, want %v", err, ErrInUse)
+			}
+		}
+		if count == n {
 			cmd.Process.Kill() // SIGKILL: no deferred code, no Close
 		}
 	}

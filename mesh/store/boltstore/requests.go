@@ -151,6 +151,32 @@ func (s *Store) AnswerRequest(ctx context.Context, account, id, state string, an
 	})
 }
 
+// PruneRequests implements store.Requests.
+func (s *Store) PruneRequests(ctx context.Context, before time.Time) (int, error) {
+	n := 0
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		n = 0 // the function may run more than once
+		return tx.Bucket(bucketRequests).ForEachBucket(func(account []byte) error {
+			var expired []string
+			err := requestsOf(tx, string(account), func(r store.Request) error {
+				if r.Expires.Before(before) {
+					expired = append(expired, r.ID)
+				}
+				return nil
+			})
+			b := tx.Bucket(bucketRequests).Bucket(account)
+			for _, id := range expired {
+				if err := b.Delete([]byte(id)); err != nil {
+					return err
+				}
+				n++
+			}
+			return err
+		})
+	})
+	return n, err
+}
+
 // pruneBatch bounds how many expired nonces one UseNonce removes.
 const pruneBatch = 64
 

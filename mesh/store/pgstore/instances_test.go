@@ -1,8 +1,6 @@
 package pgstore
 
 import (
-	"errors"
-	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -12,15 +10,15 @@ import (
 
 	"github.com/endymail/endymail/mesh/store"
 	"github.com/endymail/endymail/mesh/store/pgstore/pgtest"
+	"github.com/endymail/endymail/mesh/store/storetest"
 )
 
 // TestInstances runs several service instances (each its own Store and pool,
 // all opened at once, so their migrations race) against one database and
-// appends through all of them concurrently: exactly one append may win each
-// seq and the log may have no gaps.
+// appends through all of them concurrently (storetest.AppendRace).
 func TestInstances(t *testing.T) {
 	dsn := pgtest.Schema(t, pgtest.Start(t), "instances")
-	const instances, target = 4, 40
+	const instances = 4
 	stores := make([]*Store, instances)
 	errs := make([]error, instances)
 	var wg sync.WaitGroup
@@ -39,48 +37,11 @@ func TestInstances(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var mu sync.Mutex
-	won := map[uint64]string{}
+	all := make([]store.Store, instances)
 	for i, s := range stores {
-		for g := range 2 {
-			wg.Go(func() {
-				for {
-					head, err := s.Head(t.Context(), id)
-					if err != nil || head >= target {
-						return
-					}
-					e := fmt.Sprintf("instance %d writer %d seq %d", i, g, head+1)
-					err = s.Append(t.Context(), id, head+1, []byte(e))
-					if errors.Is(err, store.ErrConflict) {
-						continue
-					}
-					if err != nil {
-						t.Errorf("instance %d: Append(%d): %v", i, head+1, err)
-						return
-					}
-					mu.Lock()
-					if prev, ok := won[head+1]; ok {
-						t.Errorf("seq %d acknowledged twice: %q and %q", head+1, prev, e)
-					}
-					won[head+1] = e
-					mu.Unlock()
-				}
-			})
-		}
+		all[i] = s
 	}
-	wg.Wait()
-	got, err := stores[instances-1].Entries(t.Context(), id, 1, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(got) != target {
-		t.Fatalf("entries after concurrent appends: got %d, want %d", len(got), target)
-	}
-	for i, e := range got {
-		if want := won[uint64(i+1)]; string(e) != want {
-			t.Errorf("entry %d: got %q, want the acknowledged %q", i+1, e, want)
-		}
-	}
+	storetest.AppendRace(t, id, 40, all...)
 }
 
 // TestSchemaTooNew refuses a database migrated by a newer program.

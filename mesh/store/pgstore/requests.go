@@ -118,6 +118,18 @@ func (s *Store) AnswerRequest(ctx context.Context, account, id, state string, an
 	return fmt.Errorf("request %s of account %s is %s: %w", id, account, r.State, store.ErrConflict)
 }
 
+// PruneRequests implements store.Requests.
+func (s *Store) PruneRequests(ctx context.Context, before time.Time) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	tag, err := s.pool.Exec(ctx, "DELETE FROM requests WHERE expires < $1", before)
+	if err != nil {
+		return 0, fmt.Errorf("prune requests: %w", err)
+	}
+	return int(tag.RowsAffected()), nil
+}
+
 // pruneSQL removes a bounded batch of expired nonces.
 const pruneSQL = `DELETE FROM nonces WHERE nonce IN (
 	SELECT nonce FROM nonces WHERE expires <= $1 LIMIT 64 FOR UPDATE SKIP LOCKED)`

@@ -158,53 +158,60 @@ func testUnknownAccount(t *testing.T, h *harness) {
 
 func testConcurrentAppend(t *testing.T, h *harness) {
 	s := h.store(t, store.Limits{})
-	ctx := t.Context()
 	newAccount(t, s, acctA, "", 1)
-	const writers, target = 8, 48
+	AppendRace(t, acctA, 48, s)
+}
+
+// AppendRace appends to account, whose log must hold one entry, from 8
+// goroutines spread over stores (several instances sharing one database, or
+// just one store) until its head is target. It checks that exactly one append
+// was acknowledged for each seq and that the log holds exactly the
+// acknowledged entries.
+func AppendRace(t *testing.T, account string, target uint64, stores ...store.Store) {
+	t.Helper()
 	var (
 		mu  sync.Mutex
 		won = map[uint64][]byte{}
 		wg  sync.WaitGroup
 	)
-	for g := range writers {
+	for g := range 8 {
+		s := stores[g%len(stores)]
 		wg.Go(func() {
 			for {
-				head, err := s.Head(ctx, acctA)
-				if err != nil {
-					t.Errorf("Head: %v", err)
+				head, err := s.Head(t.Context(), account)
+				if err != nil || head >= target {
+					if err != nil {
+						t.Errorf("Head: %v", err)
+					}
 					return
 				}
-				seq := head + 1
-				if seq > target {
-					return
-				}
-				e := fmt.Appendf(nil, "writer %d seq %d", g, seq)
-				err = s.Append(ctx, acctA, seq, e)
+				e := fmt.Appendf(nil, "writer %d seq %d", g, head+1)
+				err = s.Append(t.Context(), account, head+1, e)
 				if errors.Is(err, store.ErrConflict) {
 					continue
 				}
 				if err != nil {
-					t.Errorf("Append(%d): %v", seq, err)
+					t.Errorf("Append(%d): %v", head+1, err)
 					return
 				}
 				mu.Lock()
-				if prev, ok := won[seq]; ok {
-					t.Errorf("seq %d acknowledged twice: %q and %q", seq, prev, e)
+				if prev, ok := won[head+1]; ok {
+					t.Errorf("seq %d acknowledged twice: %q and %q", head+1, prev, e)
 				}
-				won[seq] = e
+				won[head+1] = e
 				mu.Unlock()
 			}
 		})
 	}
 	wg.Wait()
-	want := [][]byte{entry(acctA, 0)}
+	var want [][]byte
 	for seq := uint64(1); seq <= target; seq++ {
 		if won[seq] == nil {
-			t.Fatalf("seq %d: no writer was acknowledged", seq)
+			t.Fatalf("seq %d: no append was acknowledged", seq)
 		}
 		want = append(want, won[seq])
 	}
-	wantEntries(t, s, acctA, 0, want)
+	wantEntries(t, stores[0], account, 1, want)
 }
 
 func testConcurrentCreate(t *testing.T, h *harness) {

@@ -117,6 +117,39 @@ func testRequests(t *testing.T, h *harness) {
 	must(t, "PutRequest same ID other account", s.PutRequest(ctx, other))
 }
 
+func testPruneRequests(t *testing.T, h *harness) {
+	s := h.store(t, store.Limits{})
+	ctx := t.Context()
+	newAccount(t, s, acctA, "", 1)
+	newAccount(t, s, acctB, "", 1)
+	r1, r2, r3 := request("r1", 0), request("r2", 5), request("r3", 20) // expire at +10, +15, +30 min
+	for _, r := range []store.Request{r1, r2, r3} {
+		must(t, "PutRequest", s.PutRequest(ctx, r))
+	}
+	must(t, "AnswerRequest", s.AnswerRequest(ctx, acctA, "r1", store.StateApproved, nil))
+	rb := request("rb", 0)
+	rb.Account = acctB
+	must(t, "PutRequest", s.PutRequest(ctx, rb))
+	n, err := s.PruneRequests(ctx, r2.Expires.Add(time.Microsecond))
+	must(t, "PruneRequests", err)
+	if n != 3 {
+		t.Errorf("PruneRequests: deleted %d, want 3 (r1, r2 and rb)", n)
+	}
+	all, err := s.Requests(ctx, acctA)
+	must(t, "Requests", err)
+	if len(all) != 1 || all[0].ID != "r3" {
+		t.Errorf("Requests after pruning: got %d, want only r3", len(all))
+	}
+	_, err = s.Request(ctx, acctB, "rb")
+	wantErr(t, "Request pruned", err, store.ErrNotFound)
+	must(t, "PutRequest a pruned ID again", s.PutRequest(ctx, r1))
+	n, err = s.PruneRequests(ctx, created)
+	must(t, "PruneRequests", err)
+	if n != 0 {
+		t.Errorf("PruneRequests with nothing expired: deleted %d, want 0", n)
+	}
+}
+
 func testRequestStateMachine(t *testing.T, h *harness) {
 	s := h.store(t, store.Limits{})
 	ctx := t.Context()

@@ -102,6 +102,7 @@ func testCancelled(t *testing.T, h *harness) {
 	_, errRequests := s.Requests(ctx, acctA)
 	_, errUsage := s.Usage(ctx, acctA)
 	_, errLookup := s.Lookup(ctx, "a@example.com")
+	_, errPrune := s.PruneRequests(ctx, later)
 	for what, err := range map[string]error{
 		"CreateAccount": s.CreateAccount(ctx, store.Account{ID: acctB, Created: created}, entries(acctB, 1)),
 		"Append":        s.Append(ctx, acctA, 1, []byte("x")),
@@ -117,6 +118,7 @@ func testCancelled(t *testing.T, h *harness) {
 		"Requests":      errRequests,
 		"Usage":         errUsage,
 		"Lookup":        errLookup,
+		"PruneRequests": errPrune,
 	} {
 		wantErr(t, what+" with a cancelled context", err, context.Canceled)
 	}

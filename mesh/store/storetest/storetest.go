@@ -52,6 +52,7 @@ func Run(t *testing.T, open Opener) {
 		{"Blobs", testBlobs},
 		{"Requests", testRequests},
 		{"RequestStateMachine", testRequestStateMachine},
+		{"PruneRequests", testPruneRequests},
 		{"ConcurrentAnswer", testConcurrentAnswer},
 		{"Nonces", testNonces},
 		{"NonceExpiry", testNonceExpiry},
