@@ -185,4 +185,3 @@ func wantContains(t *testing.T, what, got, want string) {
 		t.Errorf("%s: got\n%q\nwant it to contain\n%q", what, got, want)
 	}
 }
-
