@@ -10,7 +10,7 @@ import (
 // peer holds bob's secret key and alice's public key when it receives, and
 // alice's secret key and bob's public key when it sends.
 
-func gpgWith(t *testing.T, public, secret *Key) *peer {
+func gpgWith(t testing.TB, public, secret *Key) *peer {
 	t.Helper()
 	g := newGPG(t)
 	pub, _ := public.ArmoredPublic()
@@ -20,7 +20,7 @@ func gpgWith(t *testing.T, public, secret *Key) *peer {
 	return g
 }
 
-func rnpWith(t *testing.T, public, secret *Key) *peer {
+func rnpWith(t testing.TB, public, secret *Key) *peer {
 	t.Helper()
 	keys := newRNP(t, "rnpkeys")
 	pub, _ := public.ArmoredPublic()

@@ -99,3 +99,31 @@ func TestDecryptInnerMultipartSigned(t *testing.T) {
 		t.Fatalf("got Signed %v Signer %v SignatureErr %v, want a good signature by alice", d.Signed, d.Signer, d.SignatureErr)
 	}
 }
+
+// TestLargeMessage covers messages larger than the header reader's buffer.
+func TestLargeMessage(t *testing.T) {
+	alice, bob, _ := testKeys(t, Ed25519)
+	msg := bigMessage(300 << 10)
+	signed, err := Sign(msg, alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := Verify(signed, []*Key{alice}, time.Now())
+	if err != nil {
+		t.Fatalf("Verify: %v", err)
+	}
+	if !bytes.HasSuffix(v.Message, msg[len(msg)-1000:]) {
+		t.Errorf("Verify: content differs at the end")
+	}
+	enc, err := Encrypt(msg, []*Key{bob}, alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := Decrypt(enc, []*Key{bob, alice})
+	if err != nil || d.Signer == nil {
+		t.Fatalf("Decrypt: %v (signature %v)", err, d.SignatureErr)
+	}
+	if !bytes.HasSuffix(d.Message, msg[len(msg)-1000:]) || len(d.Message) < len(msg)-200 {
+		t.Errorf("Decrypt: got %d bytes, want about %d", len(d.Message), len(msg))
+	}
+}

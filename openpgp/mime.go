@@ -47,12 +47,13 @@ type entity struct {
 
 // parseEntity reads a canonical (CRLF) message or body part.
 func parseEntity(data []byte) (*entity, error) {
-	r := bufio.NewReader(bytes.NewReader(data))
+	src := bytes.NewReader(data)
+	r := bufio.NewReader(src)
 	h, err := textproto.ReadHeader(r)
 	if err != nil {
 		return nil, fmt.Errorf("%w: header: %v", ErrMalformed, err)
 	}
-	n := len(data) - r.Buffered()
+	n := len(data) - src.Len() - r.Buffered()
 	return &entity{header: h, body: data[n:]}, nil
 }
 
