@@ -85,4 +85,3 @@ func header(t *testing.T, msg []byte, key string) string {
 	}
 	return e.header.Get(key)
 }
-
