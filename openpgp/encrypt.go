@@ -16,7 +16,7 @@ import (
 // usableRecipients checks that every key in to can receive at now.
 func usableRecipients(to []*Key, now time.Time) (openpgp.EntityList, error) {
 	if len(to) == 0 {
-		return nil, errors.New("no recipients")
+		return nil, errors.New("no recipient keys")
 	}
 	el := make(openpgp.EntityList, 0, len(to))
 	for _, k := range to {

@@ -8,9 +8,9 @@ import (
 	pgperrors "github.com/ProtonMail/go-crypto/openpgp/errors"
 )
 
-// Sentinel errors. Every error this package returns wraps exactly one of
-// them (or is an argument error from Generate), so callers branch with
-// errors.Is and show the wrapped detail to people.
+// Sentinel errors for the conditions callers branch on with errors.Is; the
+// wrapping error carries the detail to show people. Argument errors (a bad
+// KeyRequest, no recipients) wrap none of them.
 var (
 	// ErrMalformed: the input is not well-formed OpenPGP or PGP/MIME data
 	// (missing parts, truncated, bad armor, no closing boundary).

@@ -50,53 +50,59 @@ func TestOurMessagesToPeers(t *testing.T) {
 			ct := partPayload(t, rawParts(t, enc)[1])
 			want := "Grüße aus Köln — ein Test. \r\nFrom the second line.\r\n"
 
-			t.Run("gpg", func(t *testing.T) {
-				g := gpgWith(t, alice, bob)
-				out := string(g.must(nil, "--status-fd", "1", "--verify", g.file("sig.asc", sig), g.file("data", data)))
-				wantStatus(t, "gpg --verify", out, "GOODSIG "+alice.KeyID(), "VALIDSIG "+alice.Fingerprint())
-				plain, stderr, err := g.run(ct, "--status-fd", "2", "--decrypt")
-				if err != nil {
-					t.Fatalf("gpg --decrypt: %v\n%s", err, stderr)
-				}
-				// DECRYPTION_INFO <mdc method 2 = SHA-1 MDC> <cipher 9 = AES-256>
-				wantStatus(t, "gpg --decrypt", stderr, "DECRYPTION_INFO 2 9", "DECRYPTION_OKAY", "GOODSIG "+alice.KeyID(), "VALIDSIG "+alice.Fingerprint())
-				wantContains(t, "gpg --decrypt output", string(plain), want)
-			})
-			t.Run("rnp", func(t *testing.T) {
-				r := rnpWith(t, alice, bob)
-				r.file("data", data)
-				_, stderr, err := r.run(nil, "--verify", r.file("data.asc", sig))
-				if err != nil {
-					t.Fatalf("rnp --verify: %v\n%s", err, stderr)
-				}
-				wantStatus(t, "rnp --verify", stderr, "Good signature", strings.ToLower(alice.KeyID()))
-				plain, stderr, err := r.run(nil, "--password", testPassphrase, "--decrypt", r.file("enc.asc", ct), "--output", "-")
-				if err != nil {
-					t.Fatalf("rnp --decrypt: %v\n%s", err, stderr)
-				}
-				wantStatus(t, "rnp --decrypt", stderr, "Good signature", strings.ToLower(alice.KeyID()))
-				wantContains(t, "rnp --decrypt output", string(plain), want)
-			})
-			t.Run("sq", func(t *testing.T) {
-				sq := newSQ(t)
-				pub, _ := alice.ArmoredPublic()
-				sec, _ := bob.Marshal()
-				sq.file("alice.pub", pub)
-				sq.file("bob.key", sec)
-				_, stderr, err := sq.run(nil, "verify", "--signer-cert", "alice.pub", "--detached", sq.file("sig.asc", sig), sq.file("data", data))
-				if err != nil {
-					t.Fatalf("sq verify: %v\n%s", err, stderr)
-				}
-				wantStatus(t, "sq verify", stderr, "Good signature", "1 good signature")
-				plain, stderr, err := sq.run(nil, "decrypt", "--recipient-key", "bob.key", "--signer-cert", "alice.pub", sq.file("enc.asc", ct))
-				if err != nil {
-					t.Fatalf("sq decrypt: %v\n%s", err, stderr)
-				}
-				wantStatus(t, "sq decrypt", stderr, "1 good signature")
-				wantContains(t, "sq decrypt output", string(plain), want)
-			})
+			t.Run("gpg", func(t *testing.T) { ourToGPG(t, alice, bob, data, sig, ct, want) })
+			t.Run("rnp", func(t *testing.T) { ourToRNP(t, alice, bob, data, sig, ct, want) })
+			t.Run("sq", func(t *testing.T) { ourToSQ(t, alice, bob, data, sig, ct, want) })
 		})
 	}
+}
+
+func ourToGPG(t *testing.T, alice, bob *Key, data, sig, ct []byte, want string) {
+	g := gpgWith(t, alice, bob)
+	out := string(g.must(nil, "--status-fd", "1", "--verify", g.file("sig.asc", sig), g.file("data", data)))
+	wantStatus(t, "gpg --verify", out, "GOODSIG "+alice.KeyID(), "VALIDSIG "+alice.Fingerprint())
+	plain, stderr, err := g.run(ct, "--status-fd", "2", "--decrypt")
+	if err != nil {
+		t.Fatalf("gpg --decrypt: %v\n%s", err, stderr)
+	}
+	// DECRYPTION_INFO <mdc method 2 = SHA-1 MDC> <cipher 9 = AES-256>
+	wantStatus(t, "gpg --decrypt", stderr, "DECRYPTION_INFO 2 9", "DECRYPTION_OKAY", "GOODSIG "+alice.KeyID(), "VALIDSIG "+alice.Fingerprint())
+	wantContains(t, "gpg --decrypt output", string(plain), want)
+}
+
+func ourToRNP(t *testing.T, alice, bob *Key, data, sig, ct []byte, want string) {
+	r := rnpWith(t, alice, bob)
+	r.file("data", data)
+	_, stderr, err := r.run(nil, "--verify", r.file("data.asc", sig))
+	if err != nil {
+		t.Fatalf("rnp --verify: %v\n%s", err, stderr)
+	}
+	wantStatus(t, "rnp --verify", stderr, "Good signature", strings.ToLower(alice.KeyID()))
+	plain, stderr, err := r.run(nil, "--password", testPassphrase, "--decrypt", r.file("enc.asc", ct), "--output", "-")
+	if err != nil {
+		t.Fatalf("rnp --decrypt: %v\n%s", err, stderr)
+	}
+	wantStatus(t, "rnp --decrypt", stderr, "Good signature", strings.ToLower(alice.KeyID()))
+	wantContains(t, "rnp --decrypt output", string(plain), want)
+}
+
+func ourToSQ(t *testing.T, alice, bob *Key, data, sig, ct []byte, want string) {
+	sq := newSQ(t)
+	pub, _ := alice.ArmoredPublic()
+	sec, _ := bob.Marshal()
+	sq.file("alice.pub", pub)
+	sq.file("bob.key", sec)
+	_, stderr, err := sq.run(nil, "verify", "--signer-cert", "alice.pub", "--detached", sq.file("sig.asc", sig), sq.file("data", data))
+	if err != nil {
+		t.Fatalf("sq verify: %v\n%s", err, stderr)
+	}
+	wantStatus(t, "sq verify", stderr, "Good signature", "1 good signature")
+	plain, stderr, err := sq.run(nil, "decrypt", "--recipient-key", "bob.key", "--signer-cert", "alice.pub", sq.file("enc.asc", ct))
+	if err != nil {
+		t.Fatalf("sq decrypt: %v\n%s", err, stderr)
+	}
+	wantStatus(t, "sq decrypt", stderr, "1 good signature")
+	wantContains(t, "sq decrypt output", string(plain), want)
 }
 
 // TestPeerMessagesToUs: signed+encrypted and detached-signed data made by

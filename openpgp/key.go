@@ -187,16 +187,14 @@ func (k *Key) hasAddress(addr string, now time.Time) bool {
 
 // Public returns the key without its secret part.
 func (k *Key) Public() *Key {
-	var buf bytes.Buffer
-	if err := k.entity.Serialize(&buf); err != nil {
-		// Serialize only fails on keys that could not have been parsed.
-		panic("openpgp: serialize parsed key: " + err.Error())
+	e := *k.entity
+	e.PrivateKey = nil
+	e.Subkeys = make([]openpgp.Subkey, len(k.entity.Subkeys))
+	for i, sub := range k.entity.Subkeys {
+		sub.PrivateKey = nil
+		e.Subkeys[i] = sub
 	}
-	pub, err := readOne(buf.Bytes())
-	if err != nil {
-		panic("openpgp: reparse public key: " + err.Error())
-	}
-	return pub
+	return &Key{entity: &e}
 }
 
 // ArmoredPublic exports the public key ("PGP PUBLIC KEY BLOCK").
@@ -321,10 +319,7 @@ func ParsePublic(data []byte) (*Key, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse public key: %w", err)
 	}
-	if k.entity.PrivateKey != nil {
-		k = k.Public()
-	}
-	return k, nil
+	return k.Public(), nil
 }
 
 // ReadKeyRing reads one or more armored or binary keys (public or secret;

@@ -68,14 +68,42 @@ func Sign(msg []byte, signer *Key) ([]byte, error) {
 	if err := openpgp.ArmoredDetachSign(&sig, signer.entity, bytes.NewReader(inner), messageConfig(now)); err != nil {
 		return nil, fmt.Errorf("sign with %s: %w", signer.Fingerprint(), err)
 	}
+	micalg, err := micalgOf(sig.Bytes())
+	if err != nil {
+		return nil, fmt.Errorf("sign with %s: %w", signer.Fingerprint(), err)
+	}
 	var sigPart bytes.Buffer
 	sigPart.WriteString("Content-Type: application/pgp-signature; name=\"signature.asc\"\r\n")
 	sigPart.WriteString("Content-Description: OpenPGP digital signature\r\n")
 	sigPart.WriteString("Content-Disposition: attachment; filename=\"signature.asc\"\r\n\r\n")
 	sigPart.Write(canonical(sig.Bytes()))
 	outer, _ := splitHeader(e.header)
-	params := map[string]string{"protocol": "application/pgp-signature", "micalg": "pgp-sha256"}
+	params := map[string]string{"protocol": "application/pgp-signature", "micalg": micalg}
 	return writeMultipart(outer, "multipart/signed", params, inner, sigPart.Bytes()), nil
+}
+
+// micalgOf names the hash of an armored signature as RFC 3156 §5 wants it
+// in the micalg parameter.
+func micalgOf(armoredSig []byte) (string, error) {
+	raw, err := dearmor(armoredSig)
+	if err != nil {
+		return "", err
+	}
+	p, err := packet.Read(bytes.NewReader(raw))
+	if err != nil {
+		return "", err
+	}
+	sig, ok := p.(*packet.Signature)
+	if !ok {
+		return "", fmt.Errorf("signature output holds a %T", p)
+	}
+	names := map[crypto.Hash]string{crypto.SHA224: "pgp-sha224", crypto.SHA256: "pgp-sha256",
+		crypto.SHA384: "pgp-sha384", crypto.SHA512: "pgp-sha512"}
+	name, ok := names[sig.Hash]
+	if !ok {
+		return "", fmt.Errorf("%w: signature hash %v has no micalg name", ErrUnsupported, sig.Hash)
+	}
+	return name, nil
 }
 
 // Verified is a message whose signature Verify accepted.
