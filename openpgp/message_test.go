@@ -33,6 +33,9 @@ func TestSignVerifyRoundTrip(t *testing.T) {
 			if got := header(t, v.Message, "Subject"); got != "Test message" {
 				t.Errorf("Subject: got %q", got)
 			}
+			if !bytes.Contains(v.Message, []byte("\r\n=46rom the second line.")) {
+				t.Errorf("line starting with From not escaped:\n%s", v.Message)
+			}
 			if !bytes.Contains(v.Message, []byte("Gr=C3=BC=C3=9Fe")) {
 				t.Errorf("8-bit body not quoted-printable encoded:\n%s", v.Message)
 			}

@@ -81,9 +81,10 @@ func splitHeader(h textproto.Header) (outer, inner [][]byte) {
 }
 
 // innerPart builds the MIME entity that gets signed or encrypted: the
-// Content-* fields of msg and its body. With sevenBit, a leaf body that is
-// not 7-bit clean is re-encoded as quoted-printable (RFC 3156 §3), since
-// mail transport may rewrite 8-bit data and break the signature.
+// Content-* fields of msg and its body. With sevenBit, a leaf body that
+// mail transport might alter (8-bit data, trailing whitespace, lines
+// starting with "From ") is re-encoded as quoted-printable (RFC 3156 §3),
+// so the signature survives.
 func innerPart(e *entity, sevenBit bool) ([]byte, error) {
 	_, fields := splitHeader(e.header)
 	body := e.body
@@ -99,7 +100,7 @@ func innerPart(e *entity, sevenBit bool) ([]byte, error) {
 	}
 	leaf := !strings.HasPrefix(mediaType, "multipart/") && !strings.HasPrefix(mediaType, "message/")
 	cte := strings.ToLower(strings.TrimSpace(e.header.Get("Content-Transfer-Encoding")))
-	if sevenBit && leaf && (cte == "" || cte == "7bit" || cte == "8bit" || cte == "binary") && !is7Bit(body) {
+	if sevenBit && leaf && (cte == "" || cte == "7bit" || cte == "8bit" || cte == "binary") && !transportSafe(body) {
 		qp, err := quotedPrintable(body)
 		if err != nil {
 			return nil, err
@@ -122,18 +123,17 @@ func innerPart(e *entity, sevenBit bool) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// is7Bit reports whether body is 7-bit data with lines of at most 998 octets.
-func is7Bit(body []byte) bool {
-	line := 0
-	for _, c := range body {
-		switch {
-		case c >= 0x80 || c == 0:
+// transportSafe reports whether body is 7-bit data with lines of at most
+// 998 octets, no trailing whitespace and no line starting with "From ".
+func transportSafe(body []byte) bool {
+	for line := range bytes.Lines(body) {
+		line = bytes.TrimSuffix(bytes.TrimSuffix(line, []byte("\n")), []byte("\r"))
+		if len(line) > 998 || bytes.HasPrefix(line, []byte("From ")) ||
+			bytes.HasSuffix(line, []byte(" ")) || bytes.HasSuffix(line, []byte("\t")) {
 			return false
-		case c == '\n':
-			line = 0
-		default:
-			line++
-			if line > 998 {
+		}
+		for _, c := range line {
+			if c >= 0x80 || c == 0 || c == '\r' {
 				return false
 			}
 		}
@@ -152,7 +152,12 @@ func quotedPrintable(body []byte) ([]byte, error) {
 	if err := w.Close(); err != nil {
 		return nil, err
 	}
-	return canonical(b.Bytes()), nil
+	out := canonical(b.Bytes())
+	// "From " at a line start becomes ">From " in mbox transports.
+	if bytes.HasPrefix(out, []byte("From ")) {
+		out = append([]byte("=46"), out[1:]...)
+	}
+	return bytes.ReplaceAll(out, []byte("\r\nFrom "), []byte("\r\n=46rom ")), nil
 }
 
 // newBoundary returns a random multipart boundary not found in any of parts.
