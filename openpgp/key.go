@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"io"
 	"net/mail"
+	"slices"
 	"strings"
 	"time"
 
@@ -171,6 +172,7 @@ func (k *Key) UserIDs() []string {
 	for id := range k.entity.Identities {
 		ids = append(ids, id)
 	}
+	slices.Sort(ids)
 	return ids
 }
 
