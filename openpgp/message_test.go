@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ProtonMail/go-crypto/openpgp/packet"
 )
 
 func TestSignVerifyRoundTrip(t *testing.T) {
@@ -128,5 +130,45 @@ func TestLargeMessage(t *testing.T) {
 	}
 	if !bytes.HasSuffix(d.Message, msg[len(msg)-1000:]) || len(d.Message) < len(msg)-200 {
 		t.Errorf("Decrypt: got %d bytes, want about %d", len(d.Message), len(msg))
+	}
+}
+
+// TestEncryptPacketShape: one PKESK per recipient, then a version 1
+// symmetrically encrypted integrity-protected packet (SEIPD v1 with MDC),
+// whose session key is AES-256.
+func TestEncryptPacketShape(t *testing.T) {
+	for _, kt := range keyTypes {
+		alice, bob, _ := testKeys(t, kt)
+		enc, err := Encrypt(testMessage("alice@example.org"), []*Key{bob, alice}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw := dearmorT(t, partPayload(t, rawParts(t, enc)[1]))
+		r := packet.NewReader(bytes.NewReader(raw))
+		var pkesk []*packet.EncryptedKey
+		for {
+			p, err := r.Next()
+			if err != nil {
+				t.Fatalf("%v: no encrypted data packet: %v", kt, err)
+			}
+			if ek, ok := p.(*packet.EncryptedKey); ok {
+				pkesk = append(pkesk, ek)
+				continue
+			}
+			se, ok := p.(*packet.SymmetricallyEncrypted)
+			if !ok || se.Version != 1 || !se.IntegrityProtected {
+				t.Fatalf("%v: got %T %+v, want SEIPD v1", kt, p, p)
+			}
+			break
+		}
+		if len(pkesk) != 2 {
+			t.Fatalf("%v: got %d PKESK packets, want 2", kt, len(pkesk))
+		}
+		if err := pkesk[0].Decrypt(bob.entity.Subkeys[0].PrivateKey, nil); err != nil {
+			t.Fatal(err)
+		}
+		if pkesk[0].CipherFunc != packet.CipherAES256 {
+			t.Errorf("%v: session key cipher %v, want AES-256", kt, pkesk[0].CipherFunc)
+		}
 	}
 }
