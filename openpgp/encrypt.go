@@ -124,7 +124,7 @@ func Decrypt(msg []byte, keys []*Key) (*Decrypted, error) {
 // ErrNoMDC or ErrCorrupt; no content is returned with them. Signature
 // problems do not fail decryption: they are in Decrypted.SignatureErr.
 func DecryptAt(msg []byte, keys []*Key, now time.Time) (*Decrypted, error) {
-	outer, _, parts, err := multipartOf(msg, "multipart/encrypted", "application/pgp-encrypted", ErrUnsupported)
+	outer, parts, err := multipartOf(msg, "multipart/encrypted", "application/pgp-encrypted", ErrUnsupported)
 	if err != nil {
 		return nil, fmt.Errorf("decrypt: %w", err)
 	}

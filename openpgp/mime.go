@@ -242,32 +242,33 @@ func splitMultipart(body []byte, boundary string) ([][]byte, error) {
 }
 
 // multipartOf parses msg and checks it is of mediaType with the given
-// protocol parameter, returning the envelope fields and raw parts.
-func multipartOf(msg []byte, mediaType, protocol string, notIt error) (outer [][]byte, params map[string]string, parts [][]byte, err error) {
+// protocol parameter (else the error wraps notIt), returning the envelope
+// fields and the two raw parts.
+func multipartOf(msg []byte, mediaType, protocol string, notIt error) (outer, parts [][]byte, err error) {
 	e, err := parseEntity(canonical(msg))
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	ct := e.header.Get("Content-Type")
 	mt, params, err := mime.ParseMediaType(ct)
 	if err != nil && ct != "" {
-		return nil, nil, nil, fmt.Errorf("%w: content type %q: %v", ErrMalformed, ct, err)
+		return nil, nil, fmt.Errorf("%w: content type %q: %v", ErrMalformed, ct, err)
 	}
 	if mt != mediaType || !strings.EqualFold(params["protocol"], protocol) {
-		return nil, nil, nil, fmt.Errorf("%w: content type %q, want %s with protocol %q", notIt, ct, mediaType, protocol)
+		return nil, nil, fmt.Errorf("%w: content type %q, want %s with protocol %q", notIt, ct, mediaType, protocol)
 	}
 	if params["boundary"] == "" {
-		return nil, nil, nil, fmt.Errorf("%w: %s without boundary", ErrMalformed, mediaType)
+		return nil, nil, fmt.Errorf("%w: %s without boundary", ErrMalformed, mediaType)
 	}
 	parts, err = splitMultipart(e.body, params["boundary"])
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	if len(parts) != 2 {
-		return nil, nil, nil, fmt.Errorf("%w: %s has %d parts, want 2", ErrMalformed, mediaType, len(parts))
+		return nil, nil, fmt.Errorf("%w: %s has %d parts, want 2", ErrMalformed, mediaType, len(parts))
 	}
 	outer, _ = splitHeader(e.header)
-	return outer, params, parts, nil
+	return outer, parts, nil
 }
 
 // joinMessage rebuilds a whole message from the envelope fields and an

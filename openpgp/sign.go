@@ -48,9 +48,9 @@ func usableSigner(signer *Key, now time.Time) error {
 
 // Sign turns msg, a whole RFC 5322 message, into an RFC 3156
 // multipart/signed message: the envelope fields stay outside, the
-// Content-* fields and body become the first part (re-encoded as
-// quoted-printable if not 7-bit), and a detached SHA-256 signature over the
-// CRLF form of that part becomes the second.
+// Content-* fields and body become the first part (a leaf body that mail
+// transport could alter is re-encoded as quoted-printable), and a detached
+// SHA-256 signature over the CRLF form of that part becomes the second.
 func Sign(msg []byte, signer *Key) ([]byte, error) {
 	now := time.Now()
 	if err := usableSigner(signer, now); err != nil {
@@ -119,7 +119,7 @@ type Verified struct {
 // ErrMalformed, ErrBadSignature, ErrUnknownSigner, ErrKeyExpired or
 // ErrFromMismatch.
 func Verify(msg []byte, keys []*Key, now time.Time) (*Verified, error) {
-	outer, _, parts, err := multipartOf(msg, "multipart/signed", "application/pgp-signature", ErrNotSigned)
+	outer, parts, err := multipartOf(msg, "multipart/signed", "application/pgp-signature", ErrNotSigned)
 	if err != nil {
 		return nil, fmt.Errorf("verify: %w", err)
 	}
