@@ -135,13 +135,21 @@ func sqClear(t *testing.T, sq *peer, name string) []byte {
 	t.Helper()
 	script := interop.Need(t, "script", "bsdutils")
 	sh := &peer{t: t, bin: interop.Need(t, "sh", "dash"), home: sq.home}
-	// sq opens the terminal after start-up: type the passphrase a little later.
-	cmd := fmt.Sprintf("(sleep 1; echo '%s') | %s -qec '%s key password --clear --binary -o clear.pgp %s' /dev/null",
-		testPassphrase, script, sq.bin, name)
-	sh.must(nil, "-c", cmd)
+	// sq opens the terminal after start-up and may drop what was typed
+	// before: type the passphrase a little later, later again on a retry
+	// (these machines are shared and slow).
+	var stderr string
+	for _, delay := range []int{1, 3, 6} {
+		cmd := fmt.Sprintf("(sleep %d; echo '%s') | %s -qec '%s key password --clear --binary -o clear.pgp %s' /dev/null",
+			delay, testPassphrase, script, sq.bin, name)
+		var err error
+		if _, stderr, err = sh.run(nil, "-c", cmd); err == nil {
+			break
+		}
+	}
 	data, err := os.ReadFile(filepath.Join(sq.home, "clear.pgp"))
 	if err != nil {
-		t.Fatalf("sq key password --clear wrote no key: %v", err)
+		t.Fatalf("sq key password --clear wrote no key: %v\n%s", err, stderr)
 	}
 	return data
 }
