@@ -99,3 +99,10 @@ func clientAddr(r *http.Request) string {
 	}
 	return host
 }
+
+// held counts the long polls held from addr.
+func (l *limiter) held(addr string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.waits[addr]
+}

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base32"
 	"errors"
@@ -65,6 +66,7 @@ func (s *Server) postRequest(w http.ResponseWriter, r *http.Request) error {
 	if err := s.st.PutRequest(r.Context(), sr); err != nil {
 		return storeErr(err, "connection request")
 	}
+	s.prune(r.Context())
 	s.log.Info("connection request", "account", id, "request", sr.ID, "device", req.Device.ID(), "name", req.Device.Name)
 	s.hub.notify(id)
 	info, _ := s.info(sr)
@@ -251,4 +253,22 @@ func randomBytes(n int) []byte {
 
 func randomID() string {
 	return base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(randomBytes(15))
+}
+
+// prune deletes requests that expired over a day ago, at most once an hour.
+func (s *Server) prune(ctx context.Context) {
+	s.mu.Lock()
+	due := s.now().Sub(s.pruned) > time.Hour
+	if due {
+		s.pruned = s.now()
+	}
+	s.mu.Unlock()
+	if !due {
+		return
+	}
+	if n, err := s.st.PruneRequests(ctx, s.now().Add(-24*time.Hour)); err != nil {
+		s.log.Warn("pruning requests", "err", err)
+	} else if n > 0 {
+		s.log.Info("pruned expired requests", "count", n)
+	}
 }

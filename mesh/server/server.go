@@ -71,6 +71,7 @@ type Server struct {
 	limit  limiter
 	mu     sync.Mutex             // guards states and locks
 	states map[string]*acctState // verified state cache, by account
+	pruned time.Time              // last pruning of expired requests
 }
 
 // New returns a service over cfg.Store.

@@ -23,7 +23,7 @@ import (
 
 // fixture is a real service over the embedded store, with a settable clock.
 type fixture struct {
-	t   *testing.T
+	t   testing.TB
 	st  store.Store
 	srv *Server
 	ts  *httptest.Server
@@ -32,7 +32,7 @@ type fixture struct {
 
 const testBits = 6
 
-func newFixture(t *testing.T, lim Limits) *fixture {
+func newFixture(t testing.TB, lim Limits) *fixture {
 	t.Helper()
 	f := &fixture{t: t, now: time.Now()}
 	st, err := boltstore.Open(filepath.Join(t.TempDir(), "mesh.db"), boltstore.Options{Now: f.clock})
@@ -96,7 +96,7 @@ type acct struct {
 	st          *proto.State
 }
 
-func newAcct(t *testing.T, handle string) *acct {
+func newAcct(t testing.TB, handle string) *acct {
 	root, _ := proto.GenerateSigningKey()
 	admin, _ := proto.GenerateSigningKey()
 	kem, _ := proto.KEM().GenerateKey()
@@ -113,7 +113,7 @@ func newAcct(t *testing.T, handle string) *acct {
 }
 
 // next signs the next entry and applies it to a's own state.
-func (a *acct) next(t *testing.T, k *proto.SigningKey, kind string, body func(*proto.Entry)) proto.Envelope {
+func (a *acct) next(t testing.TB, k *proto.SigningKey, kind string, body func(*proto.Entry)) proto.Envelope {
 	e := &proto.Entry{V: 1, Account: a.st.Account, Seq: a.st.Seq + 1, Prev: a.st.Head, Time: time.Now().UTC(), Signer: k.ID(), Kind: kind}
 	body(e)
 	env, _ := proto.Sign(proto.ContextEntry, e.Marshal(), k)
