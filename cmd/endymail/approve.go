@@ -102,4 +102,3 @@ func runDeny(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(e.stdout, "denied: %s\n", pos[0])
 	return nil
 }
-

@@ -83,4 +83,3 @@ func cmdGetCode(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	ts.Fatalf("no pending code in %s after 30s", path)
 }
-

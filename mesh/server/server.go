@@ -69,9 +69,9 @@ type Server struct {
 	now    func() time.Time
 	hub    hub
 	limit  limiter
-	mu     sync.Mutex             // guards states and locks
+	mu     sync.Mutex            // guards states and locks
 	states map[string]*acctState // verified state cache, by account
-	pruned time.Time              // last pruning of expired requests
+	pruned time.Time             // last pruning of expired requests
 }
 
 // New returns a service over cfg.Store.
