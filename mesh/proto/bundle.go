@@ -39,7 +39,7 @@ type Wrap struct {
 // SealBundle encrypts content for the given devices. It returns the sealed
 // bundle's bytes (to upload) and the reference to append to the log.
 func SealBundle(account, name string, version uint64, content []byte, devices []DeviceProfile) ([]byte, *BundleRef, error) {
-	if err := CheckName(name); err != nil {
+	if err := CheckBundleName(name); err != nil {
 		return nil, nil, err
 	}
 	if len(devices) == 0 || len(devices) > MaxBundleItems {

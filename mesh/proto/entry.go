@@ -207,7 +207,7 @@ func (b *BundleRef) check() error {
 	if b == nil {
 		return errors.New("body does not match kind")
 	}
-	if err := CheckName(b.Name); err != nil {
+	if err := CheckBundleName(b.Name); err != nil {
 		return err
 	}
 	if b.Version == 0 || b.Digest == "" || len(b.Devices) == 0 || len(b.Devices) > MaxBundleItems {
@@ -234,10 +234,16 @@ func NormalizeAddress(a string) (string, error) {
 	return a, CheckAddress(a)
 }
 
-// CheckName accepts device and bundle names: printable UTF-8, 1–64 bytes.
-func CheckName(n string) error {
-	if n == "" || len(n) > MaxNameLen || !utf8.ValidString(n) {
-		return fmt.Errorf("invalid name %q (1-%d bytes of UTF-8)", n, MaxNameLen)
+// CheckName accepts device names: printable UTF-8, 1–64 bytes.
+func CheckName(n string) error { return checkName(n, MaxNameLen) }
+
+// CheckBundleName accepts bundle names: printable UTF-8, 1–300 bytes (room
+// for "mail:" and any address).
+func CheckBundleName(n string) error { return checkName(n, MaxBundleNameLen) }
+
+func checkName(n string, max int) error {
+	if n == "" || len(n) > max || !utf8.ValidString(n) {
+		return fmt.Errorf("invalid name %q (1-%d bytes of UTF-8)", n, max)
 	}
 	for _, r := range n {
 		if r < 0x20 || r == 0x7f {

@@ -37,9 +37,10 @@ const (
 
 // Limits every party enforces.
 const (
-	MaxEntrySize   = 64 << 10 // bytes of one log entry payload
-	MaxBlobSize    = 1 << 20  // bytes of one sealed bundle
-	MaxNameLen     = 64       // device and bundle names
-	MaxAddressLen  = 254
-	MaxBundleItems = 64 // devices a bundle is wrapped to
+	MaxEntrySize     = 64 << 10 // bytes of one log entry payload
+	MaxBlobSize      = 1 << 20  // bytes of one sealed bundle
+	MaxNameLen       = 64       // device names
+	MaxBundleNameLen = 300      // bundle names
+	MaxAddressLen    = 254
+	MaxBundleItems   = 64 // devices a bundle is wrapped to
 )
