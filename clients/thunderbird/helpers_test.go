@@ -1,0 +1,249 @@
+//go:build linux
+
+package thunderbird
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
+	"encoding/hex"
+	"io/fs"
+	"math/big"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ProtonMail/go-crypto/openpgp"
+	"github.com/ProtonMail/go-crypto/openpgp/packet"
+	pkcs12 "software.sslmate.com/src/go-pkcs12"
+
+	"github.com/endymail/endymail/clients"
+	"github.com/endymail/endymail/internal/interop"
+)
+
+const testAddress = "alice@example.com"
+
+// accountPrefs is written into a new profile before its first start; the
+// real Thunderbird then rewrites prefs.js in its own form. Two identities
+// share the address (one with different case), a third account is Local
+// Folders.
+const accountPrefs = `user_pref("mail.accountmanager.accounts", "account1,account2,account3");
+user_pref("mail.accountmanager.defaultaccount", "account1");
+user_pref("mail.account.account1.identities", "id1,id2");
+user_pref("mail.account.account1.server", "server1");
+user_pref("mail.account.account2.server", "server2");
+user_pref("mail.account.account3.identities", "id3");
+user_pref("mail.account.account3.server", "server3");
+user_pref("mail.server.server1.type", "pop3");
+user_pref("mail.server.server1.hostname", "127.0.0.1");
+user_pref("mail.server.server1.port", 9);
+user_pref("mail.server.server1.userName", "alice");
+user_pref("mail.server.server1.name", "alice@example.com");
+user_pref("mail.server.server2.type", "none");
+user_pref("mail.server.server2.hostname", "Local Folders");
+user_pref("mail.server.server2.userName", "nobody");
+user_pref("mail.server.server2.name", "Local Folders");
+user_pref("mail.server.server3.type", "pop3");
+user_pref("mail.server.server3.hostname", "127.0.0.1");
+user_pref("mail.server.server3.port", 9);
+user_pref("mail.server.server3.userName", "bob");
+user_pref("mail.server.server3.name", "bob@example.org");
+user_pref("mail.identity.id1.useremail", "alice@example.com");
+user_pref("mail.identity.id1.fullName", "Alice Ex\u00e4mple \"Q\"");
+user_pref("mail.identity.id2.useremail", "Alice@Example.com");
+user_pref("mail.identity.id2.fullName", "Alice (work)");
+user_pref("mail.identity.id3.useremail", "bob@example.org");
+user_pref("mail.identity.id3.fullName", "Bob");
+`
+
+var (
+	templateOnce sync.Once
+	templateDir  string
+	templateErr  string
+	templateRoot string
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if templateRoot != "" {
+		os.RemoveAll(templateRoot)
+	}
+	os.Exit(code)
+}
+
+// startedProfile returns a copy of a profile the real Thunderbird created
+// (-CreateProfile) and started once, with three accounts.
+func startedProfile(t testing.TB) string {
+	t.Helper()
+	bin := interop.Need(t, "thunderbird", "thunderbird")
+	templateOnce.Do(func() { templateDir, templateErr = makeTemplate(bin) })
+	if templateErr != "" {
+		t.Fatal(templateErr)
+	}
+	dst := t.TempDir()
+	copyTreeT(t, templateDir, dst)
+	return dst
+}
+
+func makeTemplate(bin string) (string, string) {
+	root, err := os.MkdirTemp("", "endymail-tb-template-")
+	if err != nil {
+		return "", err.Error()
+	}
+	templateRoot = root
+	home, dir := filepath.Join(root, "home"), filepath.Join(root, "profile")
+	os.MkdirAll(home, 0o700)
+	cmd := exec.Command(bin, "--headless", "-CreateProfile", "endymail "+dir)
+	cmd.Env = append(os.Environ(), "HOME="+home)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", "thunderbird -CreateProfile: " + err.Error() + "\n" + string(out)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "prefs.js"), []byte(accountPrefs), 0o600); err != nil {
+		return "", err.Error()
+	}
+	if msg := runUntilStarted(bin, home, dir); msg != "" {
+		return "", msg
+	}
+	return dir, ""
+}
+
+// runUntilStarted starts Thunderbird on dir, waits until it has written its
+// first-start files, and stops it with SIGTERM (it then writes prefs.js).
+func runUntilStarted(bin, home, dir string) string {
+	cmd := exec.Command(bin, "--headless", "-profile", dir)
+	cmd.Env = append(os.Environ(), "HOME="+home)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		return err.Error()
+	}
+	deadline := time.Now().Add(90 * time.Second)
+	for !fileExists(filepath.Join(dir, passphraseFile)) || !fileExists(filepath.Join(dir, "openpgp.sqlite")) {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			cmd.Wait()
+			return "thunderbird did not finish its first start in 90 s:\n" + out.String()
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	time.Sleep(time.Second)
+	cmd.Process.Signal(syscall.SIGTERM)
+	cmd.Wait()
+	return ""
+}
+
+func copyTreeT(t testing.TB, src, dst string) {
+	t.Helper()
+	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, path)
+		target := filepath.Join(dst, rel)
+		switch {
+		case d.IsDir():
+			return os.MkdirAll(target, 0o700)
+		case d.Type()&fs.ModeSymlink != 0 || rel == ".parentlock":
+			return nil
+		}
+		return copyFile(path, target)
+	})
+	if err != nil {
+		t.Fatalf("copy profile: %v", err)
+	}
+}
+
+// testMaterial makes S/MIME (ECDSA P-256 CA, RSA-2048 leaf, go-pkcs12
+// Modern with the chain) and OpenPGP (v4 Ed25519 + Cv25519) material.
+func testMaterial(t testing.TB, address string) clients.Material {
+	t.Helper()
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	caTmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(0x7e57), Subject: pkix.Name{CommonName: "Alice personal CA"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
+	}
+	ca := mustCert(t, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	leafKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	serial, _ := new(big.Int).SetString("f1234567890abcde01", 16) // high bit set: DER adds a 0x00
+	leaf := mustCert(t, &x509.Certificate{
+		SerialNumber: serial, Subject: pkix.Name{CommonName: "Alice", ExtraNames: []pkix.AttributeTypeAndValue{{Type: []int{1, 2, 840, 113549, 1, 9, 1}, Value: address}}},
+		EmailAddresses: []string{address}, NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageEmailProtection},
+	}, caTmpl, &leafKey.PublicKey, caKey)
+	p12, err := pkcs12.Modern.Encode(leafKey, leaf, []*x509.Certificate{ca}, "p12 pass")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return clients.Material{
+		Address: address, Name: "Alice",
+		SMIME:   &clients.SMIME{PKCS12: p12, Password: "p12 pass", Cert: leaf, Chain: []*x509.Certificate{ca}, CA: ca},
+		OpenPGP: testOpenPGP(t, address),
+	}
+}
+
+func mustCert(t testing.TB, tmpl, parent *x509.Certificate, pub, priv any) *x509.Certificate {
+	t.Helper()
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, pub, priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func testOpenPGP(t testing.TB, address string) *clients.OpenPGP {
+	t.Helper()
+	cfg := &packet.Config{Algorithm: packet.PubKeyAlgoEdDSA, Curve: packet.Curve25519, DefaultHash: 0}
+	e, err := openpgp.NewEntity("Alice", "", address, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sec, pub bytes.Buffer
+	if err := e.SerializePrivate(&sec, cfg); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Serialize(&pub); err != nil {
+		t.Fatal(err)
+	}
+	return &clients.OpenPGP{Secret: sec.Bytes(), Public: pub.Bytes(),
+		Fingerprint: strings.ToUpper(hex.EncodeToString(e.PrimaryKey.Fingerprint))}
+}
+
+// tbNSS runs an NSS tool under Thunderbird's NSS, failing t on error.
+func tbNSS(t testing.TB, stdin []byte, tool string, args ...string) string {
+	t.Helper()
+	interop.Need(t, tool, "libnss3-tools")
+	interop.NeedFile(t, "/usr/lib/thunderbird/libsoftokn3.so", "thunderbird")
+	cmd := exec.CommandContext(context.Background(), tool, args...)
+	cmd.Env = append(os.Environ(), "LD_LIBRARY_PATH=/usr/lib/thunderbird")
+	cmd.Stdin = bytes.NewReader(stdin)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", tool, strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
