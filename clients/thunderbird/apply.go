@@ -12,12 +12,13 @@ import (
 	"strings"
 
 	"github.com/endymail/endymail/clients"
+	"github.com/endymail/endymail/clients/thunderbird/prefs"
 )
 
 // target is a profile with identities for the address being configured.
 type target struct {
 	dir        string
-	prefs      *Prefs
+	prefs      *prefs.File
 	src        []byte // prefs.js as read
 	identities []string
 }
@@ -41,7 +42,7 @@ func (c *Configurator) targets(address string) ([]target, []string, error) {
 			return nil, dirs, err
 		}
 		if ids := identitiesFor(p, address); len(ids) > 0 {
-			ts = append(ts, target{dir: dir, prefs: p, src: p.src, identities: ids})
+			ts = append(ts, target{dir: dir, prefs: p, src: p.Bytes(), identities: ids})
 		}
 	}
 	if len(ts) == 0 {
@@ -150,8 +151,8 @@ type manifest struct {
 
 // recordPrefs remembers, before the first change, each pref's original
 // literal, and turns the wanted values into edits.
-func recordPrefs(st *profileState, as *addrState, p *Prefs, want []prefSet) []PrefChange {
-	var out []PrefChange
+func recordPrefs(st *profileState, as *addrState, p *prefs.File, want []prefSet) []prefs.Change {
+	var out []prefs.Change
 	for _, w := range want {
 		if _, ok := st.Prefs[w.name]; !ok {
 			raw, existed := p.Raw(w.name)
@@ -161,7 +162,7 @@ func recordPrefs(st *profileState, as *addrState, p *Prefs, want []prefSet) []Pr
 			as.Prefs = append(as.Prefs, w.name)
 		}
 		if v, ok := p.Get(w.name); !ok || v != w.value {
-			out = append(out, PrefChange{Name: w.name, Literal: w.value.Literal()})
+			out = append(out, prefs.Change{Name: w.name, Literal: w.value.Literal()})
 		}
 	}
 	return out
@@ -169,7 +170,7 @@ func recordPrefs(st *profileState, as *addrState, p *Prefs, want []prefSet) []Pr
 
 type prefSet struct {
 	name  string
-	value Value
+	value prefs.Value
 }
 
 // identityPrefs are the prefs that turn on signing and automatic
@@ -190,22 +191,22 @@ func identityPrefs(ids []string, m clients.Material, sm *smimeResult, pgp bool) 
 		p := "mail.identity." + id + "."
 		if sm != nil {
 			out = append(out,
-				prefSet{p + "signing_cert_name", StringValue(sm.nick)},
-				prefSet{p + "signing_cert_dbkey", StringValue(sm.dbkey)},
-				prefSet{p + "encryption_cert_name", StringValue(sm.nick)},
-				prefSet{p + "encryption_cert_dbkey", StringValue(sm.dbkey)})
+				prefSet{p + "signing_cert_name", prefs.StringValue(sm.nick)},
+				prefSet{p + "signing_cert_dbkey", prefs.StringValue(sm.dbkey)},
+				prefSet{p + "encryption_cert_name", prefs.StringValue(sm.nick)},
+				prefSet{p + "encryption_cert_dbkey", prefs.StringValue(sm.dbkey)})
 		}
 		if pgp {
-			out = append(out, prefSet{p + "openpgp_key_id", StringValue(m.OpenPGP.Fingerprint[24:])})
+			out = append(out, prefSet{p + "openpgp_key_id", prefs.StringValue(m.OpenPGP.Fingerprint[24:])})
 		}
 		out = append(out,
-			prefSet{p + "e2etechpref", IntValue(tech)},
-			prefSet{p + "sign_mail", BoolValue(true)},
-			prefSet{p + "encryptionpolicy", IntValue(0)})
+			prefSet{p + "e2etechpref", prefs.IntValue(tech)},
+			prefSet{p + "sign_mail", prefs.BoolValue(true)},
+			prefSet{p + "encryptionpolicy", prefs.IntValue(0)})
 	}
 	return append(out,
-		prefSet{"mail.e2ee.auto_enable", BoolValue(true)},
-		prefSet{"mail.e2ee.auto_disable", BoolValue(true)})
+		prefSet{"mail.e2ee.auto_enable", prefs.BoolValue(true)},
+		prefSet{"mail.e2ee.auto_disable", prefs.BoolValue(true)})
 }
 
 // nicknames: the leaf under "endymail <address>", the CA under a name

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/endymail/endymail/clients"
+	"github.com/endymail/endymail/clients/thunderbird/prefs"
 )
 
 // Revert undoes Apply for address in every profile: the identity prefs get
@@ -54,7 +55,7 @@ func (c *Configurator) revertProfile(ctx context.Context, tools *nssTools, dir, 
 	if err != nil {
 		return err
 	}
-	prefs, err := readPrefs(dir)
+	pf, err := readPrefs(dir)
 	if err != nil {
 		return err
 	}
@@ -72,18 +73,18 @@ func (c *Configurator) revertProfile(ctx context.Context, tools *nssTools, dir, 
 			return err
 		}
 	}
-	var changes []PrefChange
+	var changes []prefs.Change
 	for _, name := range as.Prefs {
 		if st.prefInUse(name, key) {
 			continue
 		}
 		orig := st.Prefs[name]
-		changes = append(changes, PrefChange{Name: name, Literal: orig.Literal, Delete: !orig.Existed})
+		changes = append(changes, prefs.Change{Name: name, Literal: orig.Literal, Delete: !orig.Existed})
 		delete(st.Prefs, name)
 	}
 	delete(st.Addresses, key)
-	newPrefs := prefs.Edit(changes)
-	if string(newPrefs) == string(prefs.src) {
+	newPrefs := pf.Edit(changes)
+	if string(newPrefs) == string(pf.Bytes()) {
 		newPrefs = nil
 	} else {
 		s.did("%s: restored %d prefs for %s", dir, len(changes), key)

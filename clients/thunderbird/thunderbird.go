@@ -6,8 +6,8 @@
 //
 // Use [New] for a [Configurator] (a clients.Configurator) over the profiles
 // found in the platform's usual places, or over the profiles named in
-// [Options]. The file formats have their own API: [ParsePrefs] and
-// [Prefs.Edit] for prefs.js, [ReadProfiles] for profiles.ini/installs.ini,
+// [Options]. The file formats have their own API: package prefs for
+// prefs.js, [ReadProfiles] for profiles.ini/installs.ini,
 // [DBKey] for the key Thunderbird finds a certificate by.
 //
 // Safety: nothing is written while Thunderbird runs (ErrClientRunning);
@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/endymail/endymail/clients"
+	"github.com/endymail/endymail/clients/thunderbird/prefs"
 )
 
 // ClientName is the Client of every [clients.Identity] this package lists.
@@ -104,7 +105,7 @@ func (c *Configurator) Identities(ctx context.Context) ([]clients.Identity, erro
 	}
 	var out []clients.Identity
 	for _, dir := range dirs {
-		prefs, err := readPrefs(dir)
+		pf, err := readPrefs(dir)
 		if err != nil {
 			return nil, err
 		}
@@ -112,7 +113,7 @@ func (c *Configurator) Identities(ctx context.Context) ([]clients.Identity, erro
 		if err != nil {
 			return nil, err
 		}
-		for _, id := range Identities(prefs) {
+		for _, id := range Identities(pf) {
 			out = append(out, clients.Identity{
 				Client:   ClientName,
 				Location: dir,
@@ -127,14 +128,14 @@ func (c *Configurator) Identities(ctx context.Context) ([]clients.Identity, erro
 }
 
 // readPrefs parses PROFILE/prefs.js; a missing file is an empty one.
-func readPrefs(dir string) (*Prefs, error) {
+func readPrefs(dir string) (*prefs.File, error) {
 	src, err := os.ReadFile(filepath.Join(dir, prefsFile))
 	if errors.Is(err, os.ErrNotExist) {
 		src = nil
 	} else if err != nil {
 		return nil, fmt.Errorf("read prefs: %w", err)
 	}
-	p, err := ParsePrefs(src)
+	p, err := prefs.Parse(src)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, prefsFile), err)
 	}
@@ -152,7 +153,7 @@ type IdentityPrefs struct {
 // Identities walks mail.accountmanager.accounts →
 // mail.account.<account>.identities → mail.identity.<id>.useremail/fullName.
 // An identity shared by two accounts is listed once, under the first.
-func Identities(p *Prefs) []IdentityPrefs {
+func Identities(p *prefs.File) []IdentityPrefs {
 	var out []IdentityPrefs
 	seen := map[string]bool{}
 	for _, acct := range splitList(p.String("mail.accountmanager.accounts")) {
@@ -180,7 +181,7 @@ func splitList(s string) []string {
 }
 
 // identitiesFor returns the keys of the identities using address.
-func identitiesFor(p *Prefs, address string) []string {
+func identitiesFor(p *prefs.File, address string) []string {
 	var keys []string
 	for _, id := range Identities(p) {
 		if strings.EqualFold(strings.TrimSpace(id.Address), address) {

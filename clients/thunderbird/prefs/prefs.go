@@ -1,4 +1,9 @@
-package thunderbird
+// Package prefs reads and edits Mozilla prefs files (Thunderbird's
+// prefs.js): [Parse] follows the grammar of Mozilla's libpref parser
+// exactly but refuses what it would skip, and [File.Edit] changes values in
+// place, keeping every other byte, so that an edit can be undone to an
+// identical file.
+package prefs
 
 import (
 	"fmt"
@@ -88,19 +93,19 @@ type Pref struct {
 	ValEnd     int
 }
 
-// Prefs is a parsed prefs.js. It keeps the source so that edits change only
+// File is a parsed prefs.js. It keeps the source so that edits change only
 // the bytes of the prefs they touch.
-type Prefs struct {
+type File struct {
 	src   []byte
 	prefs []Pref
 	last  map[string]int // name → index of its last statement (the one that wins)
 }
 
-// ParsePrefs parses a prefs file. Its errors wrap [clients.ErrCorrupt] and
+// Parse parses a prefs file. Its errors wrap [clients.ErrCorrupt] and
 // name the line.
-func ParsePrefs(src []byte) (*Prefs, error) {
+func Parse(src []byte) (*File, error) {
 	p := &prefParser{src: src, line: 1}
-	f := &Prefs{src: src, last: map[string]int{}}
+	f := &File{src: src, last: map[string]int{}}
 	for {
 		tok, err := p.next()
 		if err != nil {
@@ -119,7 +124,7 @@ func ParsePrefs(src []byte) (*Prefs, error) {
 }
 
 // Get returns the value that wins for name (the last statement).
-func (f *Prefs) Get(name string) (Value, bool) {
+func (f *File) Get(name string) (Value, bool) {
 	i, ok := f.last[name]
 	if !ok {
 		return Value{}, false
@@ -128,7 +133,7 @@ func (f *Prefs) Get(name string) (Value, bool) {
 }
 
 // String returns name's value when it is a string, else "".
-func (f *Prefs) String(name string) string {
+func (f *File) String(name string) string {
 	v, ok := f.Get(name)
 	if !ok || v.Type != StringType {
 		return ""
@@ -137,7 +142,7 @@ func (f *Prefs) String(name string) string {
 }
 
 // Raw returns the literal text of name's value as it stands in the file.
-func (f *Prefs) Raw(name string) (string, bool) {
+func (f *File) Raw(name string) (string, bool) {
 	i, ok := f.last[name]
 	if !ok {
 		return "", false
@@ -145,8 +150,11 @@ func (f *Prefs) Raw(name string) (string, bool) {
 	return string(f.src[f.prefs[i].ValStart:f.prefs[i].ValEnd]), true
 }
 
+// Bytes returns the source the file was parsed from.
+func (f *File) Bytes() []byte { return f.src }
+
 // All returns every statement in file order.
-func (f *Prefs) All() []Pref { return f.prefs }
+func (f *File) All() []Pref { return f.prefs }
 
 type tokKind int
 

@@ -1,13 +1,13 @@
-package thunderbird
+package prefs
 
 import (
 	"bytes"
 	"sort"
 )
 
-// PrefChange sets one user pref to a literal (see [Value.Literal]), or
+// Change sets one user pref to a literal (see [Value.Literal]), or
 // removes it when Delete is true.
-type PrefChange struct {
+type Change struct {
 	Name    string
 	Literal string
 	Delete  bool
@@ -19,7 +19,7 @@ type PrefChange struct {
 // a removed pref loses its statement and the line end after it. Changes that
 // would not alter the file are skipped, so editing to the same values returns
 // identical bytes.
-func (f *Prefs) Edit(changes []PrefChange) []byte {
+func (f *File) Edit(changes []Change) []byte {
 	type splice struct {
 		start, end int
 		text       string
