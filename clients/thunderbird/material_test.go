@@ -26,27 +26,45 @@ import (
 // Modern with the chain) and OpenPGP (v4 Ed25519 + Cv25519) material.
 func testMaterial(t testing.TB, address string) clients.Material {
 	t.Helper()
+	ca, caKey := testCA(t)
+	return testMaterialFrom(t, address, ca, caKey)
+}
+
+// testCA makes a personal CA (ECDSA P-256).
+func testCA(t testing.TB) (*x509.Certificate, *ecdsa.PrivateKey) {
+	t.Helper()
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	now := time.Now()
-	caTmpl := &x509.Certificate{
+	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(0x7e57), Subject: pkix.Name{CommonName: "Alice personal CA"},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
 		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
 	}
-	ca := mustCert(t, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	return mustCert(t, tmpl, tmpl, &caKey.PublicKey, caKey), caKey
+}
+
+// testMaterialFrom issues an RSA-2048 leaf for address from ca (serial
+// random with the high bit set, so its DER has a leading 0x00) and packs it
+// with go-pkcs12 Modern and the chain.
+func testMaterialFrom(t testing.TB, address string, ca *x509.Certificate, caKey *ecdsa.PrivateKey) clients.Material {
+	t.Helper()
 	leafKey, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		t.Fatal(err)
 	}
-	serial, _ := new(big.Int).SetString("f1234567890abcde01", 16) // high bit set: DER adds a 0x00
+	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 71))
+	if err != nil {
+		t.Fatal(err)
+	}
+	serial.SetBit(serial, 71, 1)
+	now := time.Now()
 	leaf := mustCert(t, &x509.Certificate{
-		SerialNumber: serial, Subject: pkix.Name{CommonName: "Alice", ExtraNames: []pkix.AttributeTypeAndValue{{Type: []int{1, 2, 840, 113549, 1, 9, 1}, Value: address}}},
+		SerialNumber: serial, Subject: pkix.Name{CommonName: address, ExtraNames: []pkix.AttributeTypeAndValue{{Type: []int{1, 2, 840, 113549, 1, 9, 1}, Value: address}}},
 		EmailAddresses: []string{address}, NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
 		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageEmailProtection},
-	}, caTmpl, &leafKey.PublicKey, caKey)
+	}, ca, &leafKey.PublicKey, caKey)
 	p12, err := pkcs12.Modern.Encode(leafKey, leaf, []*x509.Certificate{ca}, "p12 pass")
 	if err != nil {
 		t.Fatal(err)
