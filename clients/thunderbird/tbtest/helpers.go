@@ -130,3 +130,45 @@ func (in *Instance) SendMessage(ctx context.Context, m Message) (string, error) 
 	err := in.call(ctx, &res, "sendMessage", m)
 	return res.MessageID, err
 }
+
+// OpenPGPKeyStatus is what Thunderbird's OpenPGP code says about a key as
+// the sender's own.
+type OpenPGPKeyStatus struct {
+	Found           bool     `json:"found"`
+	Fingerprint     string   `json:"fingerprint"`
+	UserIDs         []string `json:"userIds"`
+	SecretAvailable bool     `json:"secretAvailable"`
+	// Personal is sqliteDb isAcceptedAsPersonalKey.
+	Personal bool `json:"personal"`
+	// ErrorMsg is determineOwnKeyUsability's complaint for signing and
+	// encrypting; empty when the key is usable.
+	ErrorMsg string `json:"errorMsg"`
+}
+
+// OwnOpenPGPKeyUsable checks keyID (16 hex digits) as the sender's own
+// key with keyRing getKeyById, sqliteDb isAcceptedAsPersonalKey and
+// encryption determineOwnKeyUsability.
+func (in *Instance) OwnOpenPGPKeyUsable(ctx context.Context, keyID string) (OpenPGPKeyStatus, error) {
+	var st OpenPGPKeyStatus
+	err := in.call(ctx, &st, "ownOpenPGPKeyUsable", keyID)
+	return st, err
+}
+
+// ImportOpenPGPSecretKey imports an armored secret key through
+// RNP.importSecKeyBlockImpl (unlocking it with passphrase; Thunderbird
+// re-protects it with its automatic passphrase) and accepts it as a
+// personal key. It returns the imported fingerprints.
+func (in *Instance) ImportOpenPGPSecretKey(ctx context.Context, armored, passphrase string) ([]string, error) {
+	var fprs []string
+	err := in.call(ctx, &fprs, "importOpenPGPSecretKey", armored, passphrase)
+	return fprs, err
+}
+
+// ImportOpenPGPPublicKey imports an armored public key through
+// RNP.importPubkeyBlockAutoAcceptImpl with acceptance "verified" and
+// returns the imported fingerprints.
+func (in *Instance) ImportOpenPGPPublicKey(ctx context.Context, armored string) ([]string, error) {
+	var fprs []string
+	err := in.call(ctx, &fprs, "importOpenPGPPublicKey", armored)
+	return fprs, err
+}

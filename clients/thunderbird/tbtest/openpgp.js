@@ -41,11 +41,18 @@ async function importOpenPGPSecretKey(armored, passphrase) {
   }
   EnigmailKeyRing.updateKeys(res.importedKeys);
   EnigmailKeyRing.clearCache();
+  // importedKeys holds "0x" + key ID; the acceptance table wants the
+  // fingerprint. PgpSqliteDb2.acceptAsPersonalKey does not await its
+  // write (Thunderbird 153), so await updateAcceptance itself.
   const fprs = [];
-  for (const k of res.importedKeys) {
-    const fpr = k.replace(/^0x/, "");
-    await PgpSqliteDb2.acceptAsPersonalKey(fpr);
-    fprs.push(fpr);
+  for (const id of res.importedKeys) {
+    const key = EnigmailKeyRing.getKeyById(id);
+    if (!key) throw new Error(`imported key ${id} is not in the key ring`);
+    await PgpSqliteDb2.updateAcceptance(key.fpr, null, "personal");
+    if (!(await PgpSqliteDb2.isAcceptedAsPersonalKey(key.fpr))) {
+      throw new Error(`key ${key.fpr} not accepted as personal`);
+    }
+    fprs.push(key.fpr);
   }
   return fprs;
 }
@@ -61,5 +68,5 @@ async function importOpenPGPPublicKey(armored) {
   }
   EnigmailKeyRing.updateKeys(res.importedKeys);
   EnigmailKeyRing.clearCache();
-  return res.importedKeys.map(k => k.replace(/^0x/, ""));
+  return res.importedKeys.map(id => EnigmailKeyRing.getKeyById(id).fpr);
 }

@@ -1,5 +1,0 @@
-package tbtest
-
-import "testing"
-
-func testOpenPGP(t *testing.T, base string) { t.Skip("todo") }
