@@ -114,6 +114,11 @@ func (s *Sink) Wait(ctx context.Context, n int) ([]Message, error) {
 // Close stops the server and closes open connections.
 func (s *Sink) Close() error {
 	err := s.srv.Close()
+	// The server closes only listeners its Serve has registered; if Close
+	// wins the race with the Serve goroutine, Serve would block in Accept.
+	if lerr := s.ln.Close(); lerr != nil && !errors.Is(lerr, net.ErrClosed) && err == nil {
+		err = lerr
+	}
 	if serr := <-s.served; serr != nil && !errors.Is(serr, smtp.ErrServerClosed) {
 		return serr
 	}

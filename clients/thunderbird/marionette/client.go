@@ -145,11 +145,11 @@ func (c *Client) fail(ctx context.Context, name string, err error) error {
 	return fmt.Errorf("marionette %s: %w", name, err)
 }
 
-// watch applies ctx's deadline and cancellation to the connection until the
-// returned function is called.
+// watch interrupts blocked reads and writes when ctx ends (by moving the
+// connection's deadline into the past), until the returned function is
+// called. The deadline is set only after ctx is done, so the interrupted
+// call sees ctx.Err().
 func (c *Client) watch(ctx context.Context) (stop func()) {
-	deadline, _ := ctx.Deadline()
-	c.conn.SetDeadline(deadline)
 	cancel := context.AfterFunc(ctx, func() { c.conn.SetDeadline(time.Unix(1, 0)) })
 	return func() {
 		cancel()
@@ -157,8 +157,8 @@ func (c *Client) watch(ctx context.Context) (stop func()) {
 	}
 }
 
-// ctxErr prefers the context's error when ctx ended: a deadline set from
-// the context surfaces as an i/o timeout that hides the cause.
+// ctxErr prefers the context's error when ctx ended: the interrupted
+// read or write reports an i/o timeout that hides the cause.
 func ctxErr(ctx context.Context, err error) error {
 	if cerr := ctx.Err(); cerr != nil {
 		return fmt.Errorf("%w (%v)", cerr, err)
