@@ -39,6 +39,9 @@ type Error struct {
 	Code       string `json:"error"` // WebDriver error code, e.g. "javascript error"
 	Message    string `json:"message"`
 	Stacktrace string `json:"stacktrace"`
+	// Data is the optional extra detail, e.g. {"text": ...} with the
+	// dialog text of an "unexpected alert open" error.
+	Data json.RawMessage `json:"data,omitempty"`
 }
 
 func (e *Error) Error() string {

@@ -74,7 +74,7 @@ func TestSessionAndScripts(t *testing.T) {
 		case "WebDriver:ExecuteScript":
 			return []string{replyTo(cmd, "null", `{"value":{"answer":42}}`)}
 		case "WebDriver:ExecuteAsyncScript":
-			return []string{replyTo(cmd, `{"error":"javascript error","message":"Error: boom","stacktrace":"@x:1"}`, "null")}
+			return []string{replyTo(cmd, `{"error":"javascript error","message":"Error: boom","stacktrace":"@x:1","data":{"text":"hi"}}`, "null")}
 		}
 		return []string{replyTo(cmd, "null", `{"value":null}`)}
 	})
@@ -87,7 +87,7 @@ func TestSessionAndScripts(t *testing.T) {
 	if h := c.Hello(); h.ApplicationType != "gecko" || h.Protocol != 3 {
 		t.Errorf("hello: got %+v", h)
 	}
-	if id, err := c.NewSession(ctx); err != nil || id != "abc" {
+	if id, err := c.NewSession(ctx, map[string]any{"unhandledPromptBehavior": "dismiss and notify"}); err != nil || id != "abc" {
 		t.Fatalf("NewSession: got %q, %v; want abc", id, err)
 	}
 	if err := c.SetContext(ctx, ContextChrome); err != nil {
@@ -103,12 +103,12 @@ func TestSessionAndScripts(t *testing.T) {
 	_, err = c.ExecuteAsyncScript(ctx, "throw 1", nil)
 	var merr *Error
 	if !errors.As(err, &merr) || merr.Code != "javascript error" || merr.Message != "Error: boom" ||
-		merr.Stacktrace != "@x:1" || merr.Command != "WebDriver:ExecuteAsyncScript" {
+		merr.Stacktrace != "@x:1" || string(merr.Data) != `{"text":"hi"}` || merr.Command != "WebDriver:ExecuteAsyncScript" {
 		t.Fatalf("ExecuteAsyncScript: got %#v, want a javascript error", err)
 	}
 
 	want := []string{
-		`[0,1,"WebDriver:NewSession",{"capabilities":{"alwaysMatch":{}}}]`,
+		`[0,1,"WebDriver:NewSession",{"capabilities":{"alwaysMatch":{"unhandledPromptBehavior":"dismiss and notify"}}}]`,
 		`[0,2,"Marionette:SetContext",{"value":"chrome"}]`,
 		`[0,3,"WebDriver:SetTimeouts",{"script":1500}]`,
 		`[0,4,"WebDriver:ExecuteScript",{"args":["a",1],"sandbox":"system","script":"return 42"}]`,

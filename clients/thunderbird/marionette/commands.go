@@ -7,10 +7,17 @@ import (
 	"time"
 )
 
-// NewSession starts a WebDriver session and returns its id.
-func (c *Client) NewSession(ctx context.Context) (string, error) {
+// NewSession starts a WebDriver session with the given capabilities
+// (alwaysMatch; nil for none) and returns its id. For example
+// {"unhandledPromptBehavior": "dismiss and notify"} makes a modal dialog
+// fail the next command with an "unexpected alert open" [*Error] whose
+// Data holds the dialog text.
+func (c *Client) NewSession(ctx context.Context, capabilities map[string]any) (string, error) {
+	if capabilities == nil {
+		capabilities = map[string]any{}
+	}
 	raw, err := c.Call(ctx, "WebDriver:NewSession", map[string]any{
-		"capabilities": map[string]any{"alwaysMatch": map[string]any{}},
+		"capabilities": map[string]any{"alwaysMatch": capabilities},
 	})
 	if err != nil {
 		return "", err

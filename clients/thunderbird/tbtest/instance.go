@@ -122,7 +122,10 @@ func (in *Instance) connect(ctx context.Context, portFile string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := in.client.NewSession(ctx); err != nil {
+	// A modal dialog is dismissed and reported on the next command, so a
+	// test sees it (see ErrModalDialog) instead of hanging.
+	caps := map[string]any{"unhandledPromptBehavior": "dismiss and notify"}
+	if _, err := in.client.NewSession(ctx, caps); err != nil {
 		return err
 	}
 	if err := in.client.SetContext(ctx, marionette.ContextChrome); err != nil {
@@ -208,22 +211,47 @@ func (in *Instance) cleanup() {
 
 // Eval runs js in the chrome context as the body of an async function
 // whose arguments are args, and returns the JSON of its return value. A
-// thrown exception becomes a [*JSError]; a script that outlives the script
-// timeout fails with the list of open windows, since a modal dialog is the
-// usual reason.
+// thrown exception becomes a [*JSError]. A modal dialog (which Marionette
+// dismisses) ends the script with an error wrapping [ErrModalDialog] and
+// the dialog's text; a script that outlives the script timeout fails with
+// the list of open windows.
 func (in *Instance) Eval(ctx context.Context, js string, args ...any) (json.RawMessage, error) {
 	ctx, cancel := context.WithTimeout(ctx, in.script+10*time.Second)
 	defer cancel()
 	raw, err := in.client.ExecuteAsyncScript(ctx, wrapAsync(js), args)
-	if err != nil {
-		var merr *marionette.Error
-		if errors.As(err, &merr) && merr.Code == "script timeout" {
-			return nil, fmt.Errorf("%w; open windows: %s", err, in.openWindows())
-		}
+	var merr *marionette.Error
+	switch {
+	case errors.As(err, &merr) && merr.Code == "script timeout":
+		return nil, fmt.Errorf("%w; open windows: %s", err, in.openWindows())
+	case err != nil:
 		return nil, err
+	case isNull(raw):
+		// wrapAsync always resolves an object: the script was abandoned.
+		return nil, in.interruption(ctx)
 	}
 	return decodeOutcome(raw)
 }
+
+// ErrModalDialog reports that Thunderbird opened a modal dialog (an alert,
+// a confirmation) while a script ran. Marionette dismissed it.
+var ErrModalDialog = errors.New("thunderbird opened a modal dialog")
+
+// interruption explains a script that ended without a result: Marionette
+// reports a dismissed dialog on the next command.
+func (in *Instance) interruption(ctx context.Context) error {
+	_, err := in.client.ExecuteScript(ctx, "return 0", nil)
+	var merr *marionette.Error
+	if errors.As(err, &merr) && merr.Code == "unexpected alert open" {
+		var data struct {
+			Text string `json:"text"`
+		}
+		json.Unmarshal(merr.Data, &data)
+		return fmt.Errorf("%w: %q", ErrModalDialog, data.Text)
+	}
+	return fmt.Errorf("script ended without a result (next command: %v)", err)
+}
+
+func isNull(raw json.RawMessage) bool { return strings.TrimSpace(string(raw)) == "null" }
 
 // EvalInto is [Instance.Eval] decoding the result into v.
 func (in *Instance) EvalInto(ctx context.Context, v any, js string, args ...any) error {

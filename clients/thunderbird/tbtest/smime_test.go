@@ -12,6 +12,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/pem"
+	"errors"
 	"math/big"
 	"os"
 	"os/exec"
@@ -31,6 +32,7 @@ import (
 // PEM files in dir.
 type testPKI struct {
 	dir              string
+	caKey            *ecdsa.PrivateKey
 	ca               *x509.Certificate
 	alice, bob       *x509.Certificate
 	aliceKey, bobKey *rsa.PrivateKey
@@ -52,10 +54,10 @@ func newTestPKI(t *testing.T) *testPKI {
 		BasicConstraintsValid: true,
 		IsCA:                  true,
 	}
-	p := &testPKI{dir: t.TempDir()}
+	p := &testPKI{dir: t.TempDir(), caKey: caKey}
 	p.ca = createCert(t, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	p.alice, p.aliceKey = p.leaf(t, alice, caKey)
-	p.bob, p.bobKey = p.leaf(t, bob, caKey)
+	p.alice, p.aliceKey = p.leaf(t, alice)
+	p.bob, p.bobKey = p.leaf(t, bob)
 	writePEM(t, p.path("ca.pem"), "CERTIFICATE", p.ca.Raw)
 	writePEM(t, p.path("bob.pem"), "CERTIFICATE", p.bob.Raw)
 	writePEM(t, p.path("bob.key"), "PRIVATE KEY", mustPKCS8(t, p.bobKey))
@@ -64,7 +66,7 @@ func newTestPKI(t *testing.T) *testPKI {
 
 func (p *testPKI) path(name string) string { return filepath.Join(p.dir, name) }
 
-func (p *testPKI) leaf(t *testing.T, email string, caKey *ecdsa.PrivateKey) (*x509.Certificate, *rsa.PrivateKey) {
+func (p *testPKI) leaf(t *testing.T, email string) (*x509.Certificate, *rsa.PrivateKey) {
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		t.Fatal(err)
@@ -78,7 +80,7 @@ func (p *testPKI) leaf(t *testing.T, email string, caKey *ecdsa.PrivateKey) (*x5
 		KeyUsage:       x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
 		ExtKeyUsage:    []x509.ExtKeyUsage{x509.ExtKeyUsageEmailProtection},
 	}
-	return createCert(t, tmpl, p.ca, &key.PublicKey, caKey), key
+	return createCert(t, tmpl, p.ca, &key.PublicKey, p.caKey), key
 }
 
 func createCert(t *testing.T, tmpl, parent *x509.Certificate, pub, priv any) *x509.Certificate {
@@ -176,10 +178,41 @@ func testSMIME(t *testing.T, base string) {
 	if st.DBKey != dbkey {
 		t.Errorf("NSS dbKey: got %s, want %s", st.DBKey, dbkey)
 	}
-	if missing, err := tb.CertByDBKey(ctx, nssDBKey(t, p.ca)); err != nil || !missing.Found {
-		t.Errorf("CertByDBKey(CA): got %+v, %v; want found", missing, err)
+	stranger, _ := p.leaf(t, "carol@example.test") // never imported
+	if st, err := tb.CertByDBKey(ctx, nssDBKey(t, stranger)); err != nil || st.Found {
+		t.Errorf("CertByDBKey(unknown certificate): got %+v, %v; want not found", st, err)
 	}
 
+	// A dbkey that names no certificate: Thunderbird refuses to send and
+	// says why in a modal alert.
+	setSMIMEPrefs(t, ctx, tb, nssDBKey(t, stranger))
+	msg := Message{From: alice, To: []string{bob}, Subject: "smime " + t.Name(),
+		Body: "Secret for Bob.\n", Sign: true, Encrypt: true, Tech: SMIME}
+	if _, err := tb.SendMessage(ctx, msg); !errors.Is(err, ErrModalDialog) || !strings.Contains(err.Error(), "signing certificate") {
+		t.Fatalf("send with an unknown signing cert: got %v, want ErrModalDialog about the signing certificate", err)
+	}
+
+	setSMIMEPrefs(t, ctx, tb, dbkey)
+	if _, err := tb.SendMessage(ctx, msg); err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := sink.Wait(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkSMIMEMessage(t, openssl, p, msgs[0].Data)
+	if err := tb.Quit(); err != nil {
+		t.Error(err)
+	}
+	if n := len(sink.Messages()); n != 1 {
+		t.Errorf("sink got %d messages, want 1 (the failed send must send nothing)", n)
+	}
+}
+
+// setSMIMEPrefs points alice's identity at the certificate with dbkey for
+// signing and encryption, both required, S/MIME preferred.
+func setSMIMEPrefs(t *testing.T, ctx context.Context, tb *Instance, dbkey string) {
+	t.Helper()
 	prefs, err := tb.SetIdentityAttributes(ctx, alice, map[string]any{
 		"signing_cert_name": alice, "signing_cert_dbkey": dbkey,
 		"encryption_cert_name": alice, "encryption_cert_dbkey": dbkey,
@@ -191,20 +224,19 @@ func testSMIME(t *testing.T, base string) {
 	if prefs["signing_cert_dbkey"] != dbkey || prefs["encryptionpolicy"] != float64(2) {
 		t.Fatalf("identity prefs after set: %v", prefs)
 	}
+}
 
-	subject := "smime " + t.Name()
-	_, err = tb.SendMessage(ctx, Message{From: alice, To: []string{bob}, Subject: subject,
-		Body: "Secret for Bob.\n", Sign: true, Encrypt: true, Tech: SMIME})
-	if err != nil {
-		t.Fatal(err)
+// checkSMIMEMessage proves raw is S/MIME enveloped data that bob can
+// decrypt with openssl, holding a multipart/signed part that openssl
+// verifies against the CA as signed by alice.
+func checkSMIMEMessage(t *testing.T, openssl string, p *testPKI, raw []byte) {
+	t.Helper()
+	if ct := parseHeader(t, raw).Get("Content-Type"); !strings.HasPrefix(ct, "application/pkcs7-mime") ||
+		!strings.Contains(ct, "enveloped-data") {
+		t.Fatalf("Content-Type: got %q, want application/pkcs7-mime enveloped-data\n%s", ct, raw)
 	}
-	msgs, err := sink.Wait(ctx, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw := msgs[0].Data
-	if ct := parseHeader(t, raw).Get("Content-Type"); !strings.HasPrefix(ct, "application/pkcs7-mime") {
-		t.Fatalf("Content-Type: got %q, want application/pkcs7-mime\n%s", ct, raw)
+	if bytes.Contains(raw, []byte("Secret for Bob.")) {
+		t.Error("the body travelled in clear text")
 	}
 	writeFile(t, p.path("sent.eml"), raw)
 	dec := runTool(t, openssl, nil, "smime", "-decrypt", "-in", p.path("sent.eml"),
@@ -219,12 +251,6 @@ func testSMIME(t *testing.T, base string) {
 	}
 	if !bytes.Contains(content, []byte("Secret for Bob.")) {
 		t.Errorf("verified content lacks the body:\n%s", content)
-	}
-	if bytes.Contains(raw, []byte("Secret for Bob.")) {
-		t.Error("the body travelled in clear text")
-	}
-	if err := tb.Quit(); err != nil {
-		t.Error(err)
 	}
 }
 
