@@ -107,7 +107,7 @@ func Start(t testing.TB, profileDir string, opts Options) *Instance {
 	ctx, cancel := context.WithTimeout(context.Background(), opts.StartTimeout)
 	defer cancel()
 	if err := in.connect(ctx, portFile); err != nil {
-		t.Fatalf("thunderbird on %s: %v\n%s", profileDir, err, in.Output())
+		t.Fatalf("thunderbird on %s: %v\n%s", profileDir, err, withoutNoise(in.Output()))
 	}
 	return in
 }
@@ -205,7 +205,7 @@ func (in *Instance) cleanup() {
 		<-in.done
 	}
 	if in.t.Failed() {
-		in.t.Logf("thunderbird output (%s):\n%s", in.Dir, tail(in.Output(), 8000))
+		in.t.Logf("thunderbird output (%s):\n%s", in.Dir, tail(withoutNoise(in.Output()), 8000))
 	}
 }
 
@@ -253,6 +253,16 @@ func (in *Instance) interruption(ctx context.Context) error {
 
 func isNull(raw json.RawMessage) bool { return strings.TrimSpace(string(raw)) == "null" }
 
+// SetScriptTimeout changes the script timeout of [Instance.Eval] and the
+// helpers (default [Options.ScriptTimeout]).
+func (in *Instance) SetScriptTimeout(ctx context.Context, d time.Duration) error {
+	if err := in.client.SetScriptTimeout(ctx, d); err != nil {
+		return err
+	}
+	in.script = d
+	return nil
+}
+
 // EvalInto is [Instance.Eval] decoding the result into v.
 func (in *Instance) EvalInto(ctx context.Context, v any, js string, args ...any) error {
 	raw, err := in.Eval(ctx, js, args...)
@@ -293,6 +303,20 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// withoutNoise drops the GTK warnings a headless Thunderbird prints by the
+// hundred.
+func withoutNoise(out string) string {
+	var b strings.Builder
+	for _, line := range strings.SplitAfter(out, "\n") {
+		if strings.Contains(line, "Gtk-CRITICAL") || strings.Contains(line, "glib warning") ||
+			strings.TrimSpace(line) == "" {
+			continue
+		}
+		b.WriteString(line)
+	}
+	return b.String()
 }
 
 func tail(s string, n int) string {

@@ -135,6 +135,9 @@ func testOpenPGP(t *testing.T, base string) {
 	if err := tb.Quit(); err != nil {
 		t.Error(err)
 	}
+	if missing := MissingFiles(tb.Dir, []string{"pubring.gpg", "secring.gpg"}); len(missing) > 0 {
+		t.Errorf("after import and quit, the profile lacks %v", missing)
+	}
 }
 
 // gpgDecrypt decrypts the PGP/MIME message raw as recipient, with sender's

@@ -59,7 +59,7 @@ func FirstStart(t testing.TB, dir string) {
 	t.Helper()
 	in := Start(t, dir, Options{})
 	if err := in.Quit(); err != nil {
-		t.Fatalf("first start of %s: %v\n%s", dir, err, tail(in.Output(), 4000))
+		t.Fatalf("first start of %s: %v\n%s", dir, err, tail(withoutNoise(in.Output()), 4000))
 	}
 	if err := os.Remove(filepath.Join(dir, "user.js")); err != nil {
 		t.Fatal(err)

@@ -3,6 +3,7 @@ package tbtest
 import (
 	"bytes"
 	"context"
+	"errors"
 	"net/mail"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/endymail/endymail/clients/thunderbird/marionette"
 	"github.com/endymail/endymail/internal/smtpsink"
 )
 
@@ -41,6 +43,7 @@ func TestThunderbird(t *testing.T) {
 		t.Errorf("user.js after FirstStart: got err %v, want not exist", err)
 	}
 
+	t.Run("Eval", func(t *testing.T) { testEval(t, base) })
 	t.Run("PlainSend", func(t *testing.T) { testPlainSend(t, base) })
 	t.Run("SMIME", func(t *testing.T) { testSMIME(t, base) })
 	t.Run("OpenPGP", func(t *testing.T) { testOpenPGP(t, base) })
@@ -65,6 +68,48 @@ func startWithAccount(t *testing.T, ctx context.Context, dir string, sink *smtps
 			prefs["key"], prefs["useremail"], prefs["fcc"], keys.Identity, alice)
 	}
 	return tb
+}
+
+// testEval proves Eval's contract on the real Thunderbird: values, thrown
+// errors, and a script that never finishes.
+func testEval(t *testing.T, base string) {
+	ctx := testCtx(t)
+	tb := Start(t, CopyProfile(t, base), Options{})
+	var got struct {
+		Version string `json:"version"`
+		Sum     int    `json:"sum"`
+	}
+	err := tb.EvalInto(ctx, &got, `const [a, b] = arguments;
+		await new Promise(r => setTimeout(r, 10));
+		return { version: Services.appinfo.version, sum: a + b };`, 40, 2)
+	if err != nil || got.Sum != 42 || got.Version == "" {
+		t.Fatalf("EvalInto: got %+v, %v; want sum 42 and a version", got, err)
+	}
+	_, err = tb.Eval(ctx, `throw new Error("boom " + arguments[0]);`, "x")
+	var jsErr *JSError
+	if !errors.As(err, &jsErr) || jsErr.Message != "boom x" || jsErr.Stack == "" {
+		t.Fatalf("thrown error: got %v, want *JSError \"boom x\" with a stack", err)
+	}
+	if err := tb.SetScriptTimeout(ctx, 500*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	_, err = tb.Eval(ctx, `await new Promise(() => {});`)
+	var merr *marionette.Error
+	if !errors.As(err, &merr) || merr.Code != "script timeout" || !strings.Contains(err.Error(), "mail:3pane") {
+		t.Fatalf("endless script: got %v, want a script timeout listing the open windows", err)
+	}
+	if err := tb.SetScriptTimeout(ctx, DefaultScriptTimeout); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tb.Eval(ctx, `return 1;`); err != nil {
+		t.Fatalf("after a script timeout: %v", err)
+	}
+	if err := tb.Quit(); err != nil {
+		t.Error(err)
+	}
+	if err := tb.Quit(); err == nil {
+		t.Error("second Quit: got nil, want an error")
+	}
 }
 
 func testPlainSend(t *testing.T, base string) {
