@@ -59,15 +59,6 @@ type OpenPGP struct {
 	Fingerprint string // v4 fingerprint, 40 hex digits upper case
 }
 
-// PreferSMIMEFirst reports whether S/MIME should be the identity's first
-// choice: only when asked for, or when OpenPGP material is absent.
-func (m Material) PreferSMIMEFirst() bool {
-	if m.SMIME == nil {
-		return false
-	}
-	return m.OpenPGP == nil || m.Prefer == PreferSMIME
-}
-
 // Validate checks the fields every configurator relies on. Its errors wrap
 // [ErrCorrupt].
 func (m Material) Validate() error {
