@@ -108,13 +108,24 @@ func (s *stage) applyOpenPGP(ctx context.Context, tools *nssTools, m *clients.Op
 	if err != nil {
 		return false, err
 	}
+	rec := as.key(m.Fingerprint)
+	if rec == nil {
+		sec, err := s.readKeyring(secringFile)
+		if err != nil {
+			return false, err
+		}
+		_, had := findKey(sec, m.Fingerprint)
+		rec = &keyRecord{Fingerprint: m.Fingerprint, Preexisting: had}
+		if rec.PriorDecision, err = s.acceptPersonal(ctx, m.Fingerprint); err != nil {
+			return false, err
+		}
+		defer func() { as.OpenPGP = append(as.OpenPGP, *rec) }()
+	} else if _, err := s.acceptPersonal(ctx, m.Fingerprint); err != nil {
+		return false, err
+	}
 	if err := s.stageKeyrings(m, pass); err != nil {
 		return false, err
 	}
-	if err := s.acceptPersonal(ctx, m.Fingerprint, as); err != nil {
-		return false, err
-	}
-	as.Fingerprint = m.Fingerprint
 	return true, nil
 }
 
@@ -156,9 +167,14 @@ func (s *stage) stageKeyrings(m *clients.OpenPGP, pass []byte) error {
 	return nil
 }
 
-// readKeyring splits the profile's keyring (none when absent).
+// readKeyring splits the keyring as staged so far: the staged copy when
+// there is one, else the profile's (none when absent).
 func (s *stage) readKeyring(name string) ([]keyBlock, error) {
-	data, err := os.ReadFile(s.orig(name))
+	src := s.orig(name)
+	if s.changed[name] {
+		src = s.path(name)
+	}
+	data, err := os.ReadFile(src)
 	if os.IsNotExist(err) {
 		return nil, nil
 	}
@@ -169,27 +185,24 @@ func (s *stage) readKeyring(name string) ([]keyBlock, error) {
 }
 
 // acceptPersonal writes acceptance_decision(fpr, 'personal') into a staged
-// openpgp.sqlite, remembering the decision it replaces.
-func (s *stage) acceptPersonal(ctx context.Context, fpr string, as *addrState) error {
+// openpgp.sqlite and returns the decision it found there.
+func (s *stage) acceptPersonal(ctx context.Context, fpr string) (string, error) {
 	if _, err := s.copyIn(acceptanceDB); err != nil {
-		return err
+		return "", err
 	}
 	db, err := openAcceptance(ctx, s.path(acceptanceDB))
 	if err != nil {
-		return err
+		return "", err
 	}
 	defer db.Close()
 	d, err := decision(ctx, db, fpr)
 	if err != nil || d == decisionPersonal {
-		return err
-	}
-	if as.Fingerprint != fpr {
-		as.PriorDecision = d
+		return d, err
 	}
 	if err := setDecision(ctx, db, fpr, decisionPersonal); err != nil {
-		return err
+		return "", err
 	}
 	s.changed[acceptanceDB] = true
 	s.did("%s: accepted OpenPGP key %s as personal", s.profile, fpr)
-	return nil
+	return d, nil
 }

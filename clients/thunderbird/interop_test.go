@@ -67,8 +67,16 @@ func checkNSS(t testing.TB, dir string, m clients.Material) {
 		}
 	}
 	pemOut := tbNSS(t, nil, "certutil", "-L", "-d", "sql:"+dir, "-n", "endymail alice@example.com", "-a")
-	if b, _ := pem.Decode([]byte(pemOut)); b == nil || string(b.Bytes) != string(m.SMIME.Cert.Raw) {
-		t.Errorf("certutil -L -n: the stored certificate is not the applied one")
+	found := false
+	for rest := []byte(pemOut); ; {
+		var b *pem.Block
+		if b, rest = pem.Decode(rest); b == nil {
+			break
+		}
+		found = found || string(b.Bytes) == string(m.SMIME.Cert.Raw)
+	}
+	if !found {
+		t.Errorf("certutil -L -n: the applied certificate is not stored under its nickname")
 	}
 	if keys := nssKeys(t, dir); !strings.Contains(keys, "endymail alice@example.com") {
 		t.Errorf("certutil -K: no key for the certificate in\n%s", keys)

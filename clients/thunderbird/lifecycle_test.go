@@ -122,3 +122,40 @@ func TestPreferSMIMEAndSharedCA(t *testing.T) {
 		t.Errorf("after reverting alice: want bob's global prefs kept and alice's identity prefs gone")
 	}
 }
+
+func TestRotationKeepsOldKeysAndRevertsAll(t *testing.T) {
+	dir := startedProfile(t)
+	before := snapshot(t, dir)
+	c := New(Options{Profiles: []string{dir}})
+	ca, caKey := testCA(t)
+	m1 := testMaterialFrom(t, testAddress, ca, caKey)
+	m2 := testMaterialFrom(t, testAddress, ca, caKey)
+	for _, m := range []clients.Material{m1, m2} {
+		if _, err := c.Apply(context.Background(), m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	checkApplied(t, dir, m2)
+	sec, _ := os.ReadFile(filepath.Join(dir, secringFile))
+	blocks, err := splitKeyring("secring", sec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(blocks) != 2 || blocks[0].fingerprint != m1.OpenPGP.Fingerprint || blocks[1].fingerprint != m2.OpenPGP.Fingerprint {
+		t.Errorf("secring.gpg after rotation: got %d keys, want the old then the new", len(blocks))
+	}
+	if _, err := c.Revert(context.Background(), testAddress); err != nil {
+		t.Fatal(err)
+	}
+	after := snapshot(t, dir)
+	for k, v := range before {
+		if string(after[k]) != string(v) {
+			t.Errorf("after Revert %s differs:\ngot  %q\nwant %q", k, tailOf(after[k]), tailOf(v))
+		}
+	}
+	for k := range after {
+		if _, ok := before[k]; !ok {
+			t.Errorf("after Revert %s is left", k)
+		}
+	}
+}

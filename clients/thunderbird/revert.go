@@ -68,10 +68,8 @@ func (c *Configurator) revertProfile(ctx context.Context, tools *nssTools, dir, 
 	if err := s.revertNSS(ctx, tools, st, key, as); err != nil {
 		return err
 	}
-	if as.Fingerprint != "" {
-		if err := s.revertOpenPGP(ctx, as); err != nil {
-			return err
-		}
+	if err := s.revertOpenPGP(ctx, as); err != nil {
+		return err
 	}
 	var changes []prefs.Change
 	for _, name := range as.Prefs {
@@ -128,21 +126,26 @@ func (s *stage) revertNSS(ctx context.Context, tools *nssTools, st *profileState
 	return nil
 }
 
-// revertOpenPGP removes the key from both keyrings and restores the
-// acceptance decision it had.
+// revertOpenPGP removes the keys endymail added from both keyrings and
+// restores the acceptance decisions they had.
 func (s *stage) revertOpenPGP(ctx context.Context, as *addrState) error {
-	for _, name := range []string{secringFile, pubringFile} {
-		blocks, err := s.readKeyring(name)
-		if err != nil {
-			return err
-		}
-		if _, ok := findKey(blocks, as.Fingerprint); !ok {
+	for _, rec := range as.OpenPGP {
+		if rec.Preexisting {
 			continue
 		}
-		if err := s.write(name, withoutKey(blocks, as.Fingerprint)); err != nil {
-			return err
+		for _, name := range []string{secringFile, pubringFile} {
+			blocks, err := s.readKeyring(name)
+			if err != nil {
+				return err
+			}
+			if _, ok := findKey(blocks, rec.Fingerprint); !ok {
+				continue
+			}
+			if err := s.write(name, withoutKey(blocks, rec.Fingerprint)); err != nil {
+				return err
+			}
+			s.did("%s: removed OpenPGP key %s from %s", s.profile, rec.Fingerprint, name)
 		}
-		s.did("%s: removed OpenPGP key %s from %s", s.profile, as.Fingerprint, name)
 	}
 	if !fileExists(s.orig(acceptanceDB)) {
 		return nil
@@ -155,13 +158,19 @@ func (s *stage) revertOpenPGP(ctx context.Context, as *addrState) error {
 		return err
 	}
 	defer db.Close()
-	if d, err := decision(ctx, db, as.Fingerprint); err != nil || d == as.PriorDecision {
-		return err
+	for _, rec := range as.OpenPGP {
+		d, err := decision(ctx, db, rec.Fingerprint)
+		if err != nil {
+			return err
+		}
+		if d == rec.PriorDecision {
+			continue
+		}
+		if err := setDecision(ctx, db, rec.Fingerprint, rec.PriorDecision); err != nil {
+			return err
+		}
+		s.changed[acceptanceDB] = true
+		s.did("%s: restored the acceptance of OpenPGP key %s", s.profile, rec.Fingerprint)
 	}
-	if err := setDecision(ctx, db, as.Fingerprint, as.PriorDecision); err != nil {
-		return err
-	}
-	s.changed[acceptanceDB] = true
-	s.did("%s: restored the acceptance of OpenPGP key %s", s.profile, as.Fingerprint)
 	return nil
 }

@@ -34,14 +34,17 @@ func (s *stage) did(format string, a ...any) {
 	s.actions = append(s.actions, fmt.Sprintf(format, a...))
 }
 
-// copyIn copies the profile's file into the stage; it reports false when
-// the profile has no such file. A SQLite hot journal next to it means an
+// copyIn copies the profile's file into the stage, once; it reports false
+// when the profile has no such file. A SQLite hot journal next to it means an
 // unfinished transaction we must not copy around.
 func (s *stage) copyIn(name string) (bool, error) {
 	for _, j := range []string{"-journal", "-wal"} {
 		if fi, err := os.Stat(s.orig(name + j)); err == nil && fi.Size() > 0 {
 			return false, fmt.Errorf("%s has an unfinished transaction (%s); start and quit Thunderbird once", s.orig(name), name+j)
 		}
+	}
+	if fileExists(s.path(name)) {
+		return true, nil
 	}
 	err := copyFile(s.orig(name), s.path(name))
 	if errors.Is(err, os.ErrNotExist) {

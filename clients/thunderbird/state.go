@@ -44,14 +44,34 @@ type origPref struct {
 }
 
 type addrState struct {
-	Identities  []string `json:"identities"`
-	Prefs       []string `json:"prefs"`
-	CertNick    string   `json:"cert_nick,omitempty"`
-	CANick      string   `json:"ca_nick,omitempty"`
-	Fingerprint string   `json:"openpgp_fingerprint,omitempty"`
-	// PriorDecision is the acceptance_decision row for the key before
-	// endymail wrote 'personal' ("" when there was none).
+	Identities []string `json:"identities"`
+	Prefs      []string `json:"prefs"`
+	CertNick   string   `json:"cert_nick,omitempty"`
+	CANick     string   `json:"ca_nick,omitempty"`
+	// OpenPGP lists every key applied for the address, oldest first: a
+	// rotated key stays in the keyrings so that old mail stays readable.
+	OpenPGP []keyRecord `json:"openpgp_keys,omitempty"`
+}
+
+// keyRecord is one OpenPGP key endymail applied.
+type keyRecord struct {
+	Fingerprint string `json:"fingerprint"`
+	// Preexisting is set when the secret key was in secring.gpg before
+	// endymail: Revert then leaves the keyrings alone.
+	Preexisting bool `json:"preexisting,omitempty"`
+	// PriorDecision is the key's acceptance_decision before endymail
+	// wrote 'personal' ("" when there was no row).
 	PriorDecision string `json:"prior_decision,omitempty"`
+}
+
+// key returns the record of fpr, or nil.
+func (a *addrState) key(fpr string) *keyRecord {
+	for i := range a.OpenPGP {
+		if a.OpenPGP[i].Fingerprint == fpr {
+			return &a.OpenPGP[i]
+		}
+	}
+	return nil
 }
 
 func loadState(dir string) (*profileState, error) {
