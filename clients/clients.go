@@ -125,6 +125,7 @@ type Report struct {
 	Location []string // profiles or stores touched or inspected
 	Actions  []string // what was changed, one line each; empty for a no-op
 	Deferred []string // parts postponed, with the reason; retry later
+	Warnings []string // things that may keep the change from taking effect
 }
 
 // Changed reports whether anything was written.

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -116,6 +117,7 @@ func (c *Configurator) applyProfile(ctx context.Context, tools *nssTools, t targ
 		}
 	}
 	changes := identityPrefs(t.identities, m, sm, pgp)
+	rep.Warnings = append(rep.Warnings, userJSOverrides(t.dir, changes)...)
 	newPrefs := t.prefs.Edit(recordPrefs(st, as, t.prefs, changes))
 	for _, id := range t.identities {
 		if !slices.Contains(as.Identities, id) {
@@ -163,6 +165,26 @@ func recordPrefs(st *profileState, as *addrState, p *prefs.File, want []prefSet)
 		}
 		if v, ok := p.Get(w.name); !ok || v != w.value {
 			out = append(out, prefs.Change{Name: w.name, Literal: w.value.Literal()})
+		}
+	}
+	return out
+}
+
+// userJSOverrides warns about prefs that the profile's user.js sets to
+// other values: Thunderbird applies user.js over prefs.js at every start.
+func userJSOverrides(dir string, want []prefSet) []string {
+	src, err := os.ReadFile(filepath.Join(dir, "user.js"))
+	if err != nil {
+		return nil
+	}
+	u, err := prefs.Parse(src)
+	if err != nil {
+		return []string{fmt.Sprintf("%s: user.js is unreadable (%v); it may override endymail's prefs", dir, err)}
+	}
+	var out []string
+	for _, w := range want {
+		if v, ok := u.Get(w.name); ok && v != w.value {
+			out = append(out, fmt.Sprintf("%s: user.js sets %s to %s, overriding %s at every start", dir, w.name, v.Literal(), w.value.Literal()))
 		}
 	}
 	return out

@@ -159,3 +159,15 @@ func TestRotationKeepsOldKeysAndRevertsAll(t *testing.T) {
 		}
 	}
 }
+
+func TestUserJSOverrideWarns(t *testing.T) {
+	dir := startedProfile(t)
+	os.WriteFile(filepath.Join(dir, "user.js"), []byte(`user_pref("mail.identity.id1.sign_mail", false);`+"\n"), 0o600)
+	r, err := New(Options{Profiles: []string{dir}}).Apply(context.Background(), testMaterial(t, testAddress))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Warnings) != 1 || !strings.Contains(r.Warnings[0], "mail.identity.id1.sign_mail") {
+		t.Errorf("Warnings: got %q, want one about user.js and id1.sign_mail", r.Warnings)
+	}
+}

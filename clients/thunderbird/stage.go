@@ -20,11 +20,23 @@ type stage struct {
 }
 
 func newStage(profile string) (*stage, error) {
+	removeStaleStages(profile)
 	dir, err := os.MkdirTemp(profile, ".endymail-stage-")
 	if err != nil {
 		return nil, fmt.Errorf("prepare changes in %s: %w", profile, err)
 	}
 	return &stage{profile: profile, dir: dir, changed: map[string]bool{}}, nil
+}
+
+// removeStaleStages deletes stage folders an interrupted run left behind
+// (older than an hour, so never one a concurrent run is using).
+func removeStaleStages(profile string) {
+	old, _ := filepath.Glob(filepath.Join(profile, ".endymail-stage-*"))
+	for _, d := range old {
+		if fi, err := os.Stat(d); err == nil && time.Since(fi.ModTime()) > time.Hour {
+			os.RemoveAll(d)
+		}
+	}
 }
 
 func (s *stage) cleanup()                { os.RemoveAll(s.dir) }
