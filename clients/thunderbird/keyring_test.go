@@ -109,7 +109,7 @@ func FuzzSplitKeyring(f *testing.F) {
 		}
 		var joined []byte
 		for _, b := range blocks {
-			if len(b.fingerprint) != 40 {
+			if len(b.fingerprint) != 40 && len(b.fingerprint) != 64 { // v4 or v6
 				t.Fatalf("fingerprint %q", b.fingerprint)
 			}
 			joined = append(joined, b.raw...)
