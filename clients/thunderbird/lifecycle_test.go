@@ -1,0 +1,173 @@
+//go:build linux
+
+package thunderbird
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/endymail/endymail/clients"
+	"github.com/endymail/endymail/internal/interop"
+)
+
+func TestNeverStartedProfileDefersOpenPGP(t *testing.T) {
+	bin := interop.Need(t, "thunderbird", "thunderbird")
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, prefsFile), []byte(accountPrefs), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := New(Options{Profiles: []string{dir}})
+	m := testMaterial(t, testAddress)
+	r, err := c.Apply(context.Background(), m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Deferred) != 1 || !strings.Contains(r.Deferred[0], "started once") {
+		t.Errorf("Deferred: got %q, want one note that OpenPGP waits for a first start", r.Deferred)
+	}
+	prefs, _ := os.ReadFile(filepath.Join(dir, prefsFile))
+	if strings.Contains(string(prefs), "openpgp_key_id") || !strings.Contains(string(prefs), `e2etechpref", 1);`) {
+		t.Errorf("deferred OpenPGP: prefs must use S/MIME only, got\n%s", prefs)
+	}
+	for _, f := range []string{secringFile, pubringFile} {
+		if fileExists(filepath.Join(dir, f)) {
+			t.Errorf("%s written into a profile that never started", f)
+		}
+	}
+	// The first start, then the agent's retry completes the configuration.
+	if msg := runUntilStarted(bin, t.TempDir(), dir); msg != "" {
+		t.Fatal(msg)
+	}
+	r, err = c.Apply(context.Background(), m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Deferred) != 0 || !r.Changed() {
+		t.Errorf("Apply after first start: got %+v, want OpenPGP applied", r)
+	}
+	checkApplied(t, dir, m)
+}
+
+func TestRevertRestoresUserValues(t *testing.T) {
+	dir := startedProfile(t)
+	other := testOpenPGP(t, "carol@example.net")
+	os.WriteFile(filepath.Join(dir, pubringFile), other.Public, 0o600)
+	src, _ := os.ReadFile(filepath.Join(dir, prefsFile))
+	user := string(src) + "user_pref(\"mail.identity.id1.sign_mail\", false);\n" +
+		"user_pref(\"mail.identity.id1.encryptionpolicy\", 2);\n" +
+		"user_pref(\"mail.e2ee.auto_enable\", false);\n"
+	os.WriteFile(filepath.Join(dir, prefsFile), []byte(user), 0o600)
+	before := snapshot(t, dir)
+	c := New(Options{Profiles: []string{dir}})
+	m := testMaterial(t, testAddress)
+	if _, err := c.Apply(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+	checkApplied(t, dir, m)
+	pub, _ := os.ReadFile(filepath.Join(dir, pubringFile))
+	if !strings.HasPrefix(string(pub), string(other.Public)) {
+		t.Errorf("pubring.gpg: the existing key's bytes were not kept")
+	}
+	if _, err := c.Revert(context.Background(), m.Address); err != nil {
+		t.Fatal(err)
+	}
+	after := snapshot(t, dir)
+	for k, v := range before {
+		if string(after[k]) != string(v) {
+			t.Errorf("after Revert %s differs:\ngot  %q\nwant %q", k, tailOf(after[k]), tailOf(v))
+		}
+	}
+}
+
+func tailOf(b []byte) string {
+	if len(b) > 400 {
+		return "…" + string(b[len(b)-400:])
+	}
+	return string(b)
+}
+
+func TestPreferSMIMEAndSharedCA(t *testing.T) {
+	dir := startedProfile(t)
+	c := New(Options{Profiles: []string{dir}})
+	ca, caKey := testCA(t)
+	m := testMaterialFrom(t, testAddress, ca, caKey)
+	m.Prefer = clients.PreferSMIME
+	if _, err := c.Apply(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+	prefs, _ := os.ReadFile(filepath.Join(dir, prefsFile))
+	if !strings.Contains(string(prefs), `user_pref("mail.identity.id1.e2etechpref", 1);`) {
+		t.Errorf("Prefer smime: e2etechpref is not 1")
+	}
+	// bob shares alice's personal CA; reverting alice must keep it.
+	bob := testMaterialFrom(t, "bob@example.org", ca, caKey)
+	bob.OpenPGP = nil
+	if _, err := c.Apply(context.Background(), bob); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Revert(context.Background(), m.Address); err != nil {
+		t.Fatal(err)
+	}
+	list := tbNSS(t, nil, "certutil", "-L", "-d", "sql:"+dir)
+	if !strings.Contains(list, caNick(m.SMIME.CA.Raw)) || strings.Contains(list, "endymail alice@example.com") {
+		t.Errorf("after reverting alice: want the shared CA kept and alice's certificate gone:\n%s", list)
+	}
+	prefs, _ = os.ReadFile(filepath.Join(dir, prefsFile))
+	if !strings.Contains(string(prefs), `user_pref("mail.e2ee.auto_enable", true);`) ||
+		!strings.Contains(string(prefs), `user_pref("mail.identity.id3.sign_mail", true);`) ||
+		strings.Contains(string(prefs), "mail.identity.id1.sign_mail") {
+		t.Errorf("after reverting alice: want bob's global prefs kept and alice's identity prefs gone")
+	}
+}
+
+func TestRotationKeepsOldKeysAndRevertsAll(t *testing.T) {
+	dir := startedProfile(t)
+	before := snapshot(t, dir)
+	c := New(Options{Profiles: []string{dir}})
+	ca, caKey := testCA(t)
+	m1 := testMaterialFrom(t, testAddress, ca, caKey)
+	m2 := testMaterialFrom(t, testAddress, ca, caKey)
+	for _, m := range []clients.Material{m1, m2} {
+		if _, err := c.Apply(context.Background(), m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	checkApplied(t, dir, m2)
+	sec, _ := os.ReadFile(filepath.Join(dir, secringFile))
+	blocks, err := splitKeyring("secring", sec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(blocks) != 2 || blocks[0].fingerprint != m1.OpenPGP.Fingerprint || blocks[1].fingerprint != m2.OpenPGP.Fingerprint {
+		t.Errorf("secring.gpg after rotation: got %d keys, want the old then the new", len(blocks))
+	}
+	if _, err := c.Revert(context.Background(), testAddress); err != nil {
+		t.Fatal(err)
+	}
+	after := snapshot(t, dir)
+	for k, v := range before {
+		if string(after[k]) != string(v) {
+			t.Errorf("after Revert %s differs:\ngot  %q\nwant %q", k, tailOf(after[k]), tailOf(v))
+		}
+	}
+	for k := range after {
+		if _, ok := before[k]; !ok {
+			t.Errorf("after Revert %s is left", k)
+		}
+	}
+}
+
+func TestUserJSOverrideWarns(t *testing.T) {
+	dir := startedProfile(t)
+	os.WriteFile(filepath.Join(dir, "user.js"), []byte(`user_pref("mail.identity.id1.sign_mail", false);`+"\n"), 0o600)
+	r, err := New(Options{Profiles: []string{dir}}).Apply(context.Background(), testMaterial(t, testAddress))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Warnings) != 1 || !strings.Contains(r.Warnings[0], "mail.identity.id1.sign_mail") {
+		t.Errorf("Warnings: got %q, want one about user.js and id1.sign_mail", r.Warnings)
+	}
+}

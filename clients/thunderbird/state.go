@@ -1,0 +1,255 @@
+package thunderbird
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/endymail/endymail/clients"
+)
+
+// Files of a profile this package reads or changes.
+const (
+	prefsFile      = "prefs.js"
+	passphraseFile = "encrypted-openpgp-passphrase.txt"
+	pubringFile    = "pubring.gpg"
+	secringFile    = "secring.gpg"
+	acceptanceDB   = "openpgp.sqlite"
+	certDB         = "cert9.db"
+	keyDB          = "key4.db"
+	backupDir      = "endymail-backup"
+	stateFile      = "state.json"
+)
+
+// profileState is what endymail remembers in a profile
+// (PROFILE/endymail-backup/state.json): the values prefs had before the
+// first change, whether files existed, and what each address added, so that
+// Revert can restore them.
+type profileState struct {
+	Version   int                   `json:"version"`
+	Prefs     map[string]origPref   `json:"prefs"`               // pref → value before endymail first set it
+	Files     map[string]bool       `json:"files"`               // file → existed before endymail first wrote it
+	Addresses map[string]*addrState `json:"addresses,omitempty"` // lower-case address →
+}
+
+type origPref struct {
+	Existed bool   `json:"existed"`
+	Literal string `json:"literal,omitempty"`
+}
+
+type addrState struct {
+	Identities []string `json:"identities"`
+	Prefs      []string `json:"prefs"`
+	CertNick   string   `json:"cert_nick,omitempty"`
+	CANick     string   `json:"ca_nick,omitempty"`
+	// OpenPGP lists every key applied for the address, oldest first: a
+	// rotated key stays in the keyrings so that old mail stays readable.
+	OpenPGP []keyRecord `json:"openpgp_keys,omitempty"`
+}
+
+// keyRecord is one OpenPGP key endymail applied.
+type keyRecord struct {
+	Fingerprint string `json:"fingerprint"`
+	// Preexisting is set when the secret key was in secring.gpg before
+	// endymail: Revert then leaves the keyrings alone.
+	Preexisting bool `json:"preexisting,omitempty"`
+	// PriorDecision is the key's acceptance_decision before endymail
+	// wrote 'personal' ("" when there was no row).
+	PriorDecision string `json:"prior_decision,omitempty"`
+}
+
+// key returns the record of fpr, or nil.
+func (a *addrState) key(fpr string) *keyRecord {
+	for i := range a.OpenPGP {
+		if a.OpenPGP[i].Fingerprint == fpr {
+			return &a.OpenPGP[i]
+		}
+	}
+	return nil
+}
+
+func loadState(dir string) (*profileState, error) {
+	st := &profileState{Version: 1, Prefs: map[string]origPref{}, Files: map[string]bool{}, Addresses: map[string]*addrState{}}
+	b, err := os.ReadFile(filepath.Join(dir, backupDir, stateFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return st, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(b, st); err != nil || st.Version != 1 {
+		return nil, fmt.Errorf("%s: unreadable endymail state: %w", filepath.Join(dir, backupDir, stateFile), clients.ErrCorrupt)
+	}
+	if st.Prefs == nil {
+		st.Prefs = map[string]origPref{}
+	}
+	if st.Files == nil {
+		st.Files = map[string]bool{}
+	}
+	if st.Addresses == nil {
+		st.Addresses = map[string]*addrState{}
+	}
+	return st, nil
+}
+
+// configures reports whether endymail configured identity key.
+func (st *profileState) configures(key string) bool {
+	for _, a := range st.Addresses {
+		if slices.Contains(a.Identities, key) {
+			return true
+		}
+	}
+	return false
+}
+
+// prefInUse reports whether an address other than except set pref.
+func (st *profileState) prefInUse(pref, except string) bool {
+	for addr, a := range st.Addresses {
+		if addr != except && slices.Contains(a.Prefs, pref) {
+			return true
+		}
+	}
+	return false
+}
+
+// nickInUse reports whether an address other than except uses the CA nick.
+func (st *profileState) nickInUse(nick, except string) bool {
+	for addr, a := range st.Addresses {
+		if addr != except && a.CANick == nick {
+			return true
+		}
+	}
+	return false
+}
+
+func (st *profileState) marshal() []byte {
+	b, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		panic(err) // only maps of strings and bools
+	}
+	return append(b, '\n')
+}
+
+// backup copies the named profile files (those that exist) into a fresh
+// PROFILE/endymail-backup/<time>/ and returns that folder.
+func backup(dir string, now time.Time, names []string, manifest []byte) (string, error) {
+	stamp := now.UTC().Format("20060102T150405.000000000Z")
+	dst := filepath.Join(dir, backupDir, stamp)
+	if err := os.MkdirAll(dst, 0o700); err != nil {
+		return "", fmt.Errorf("back up profile: %w", err)
+	}
+	for _, name := range names {
+		if err := copyFile(filepath.Join(dir, name), filepath.Join(dst, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return "", fmt.Errorf("back up %s: %w", name, err)
+		}
+	}
+	if err := writeAtomic(filepath.Join(dst, "manifest.json"), manifest, 0o600); err != nil {
+		return "", err
+	}
+	return dst, nil
+}
+
+// copyFile copies src to dst with src's permissions, synced.
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	fi, err := in.Stat()
+	if err != nil {
+		return err
+	}
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, fi.Mode().Perm())
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	if err := out.Sync(); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+// writeAtomic writes data to a temporary file in name's folder, syncs it and
+// renames it over name. An existing file keeps its permissions.
+func writeAtomic(name string, data []byte, perm os.FileMode) error {
+	if fi, err := os.Stat(name); err == nil {
+		perm = fi.Mode().Perm()
+	}
+	f, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".endymail-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Chmod(perm); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, name); err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(name))
+}
+
+// renameInto moves a staged file over the profile's, keeping the
+// original's permissions, and syncs the folder.
+func renameInto(staged, name string) error {
+	if fi, err := os.Stat(name); err == nil {
+		if err := os.Chmod(staged, fi.Mode().Perm()); err != nil {
+			return err
+		}
+	}
+	if err := syncFile(staged); err != nil {
+		return err
+	}
+	if err := os.Rename(staged, name); err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(name))
+}
+
+func syncFile(name string) error {
+	f, err := os.OpenFile(name, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return f.Sync()
+}
+
+// syncDir makes a rename durable. Windows cannot open folders for sync;
+// there it is a no-op.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return nil
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && !strings.Contains(err.Error(), "invalid argument") {
+		return err
+	}
+	return nil
+}

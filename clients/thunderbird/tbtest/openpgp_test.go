@@ -1,0 +1,176 @@
+package tbtest
+
+import (
+	"bytes"
+	"crypto"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ProtonMail/go-crypto/openpgp"
+	"github.com/ProtonMail/go-crypto/openpgp/armor"
+	"github.com/ProtonMail/go-crypto/openpgp/packet"
+	"github.com/ProtonMail/go-crypto/openpgp/s2k"
+	"github.com/endymail/endymail/internal/interop"
+	"github.com/endymail/endymail/internal/smtpsink"
+)
+
+// pgpConfig makes v4 keys as endymail does: Ed25519 (legacy EdDSA)
+// primary, Curve25519 ECDH subkey, AES-256/SHA-256, iterated+salted S2K.
+var pgpConfig = &packet.Config{
+	Algorithm:     packet.PubKeyAlgoEdDSA,
+	Curve:         packet.Curve25519,
+	DefaultHash:   crypto.SHA256,
+	DefaultCipher: packet.CipherAES256,
+	S2KConfig:     &s2k.Config{S2KMode: s2k.IteratedSaltedS2K, Hash: crypto.SHA256, S2KCount: 65536},
+}
+
+// pgpKey is a generated key with its armored secret (protected with
+// passphrase) and public forms.
+type pgpKey struct {
+	entity     *openpgp.Entity
+	keyID      string // 16 upper-case hex digits
+	fpr        string // upper-case hex
+	secret     string
+	public     string
+	passphrase string
+}
+
+func newPGPKey(t *testing.T, name, email string) *pgpKey {
+	t.Helper()
+	e, err := openpgp.NewEntity(name, "", email, pgpConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := &pgpKey{entity: e, passphrase: "tbtest " + email,
+		keyID: fmt.Sprintf("%016X", e.PrimaryKey.KeyId),
+		fpr:   fmt.Sprintf("%X", e.PrimaryKey.Fingerprint)}
+	k.public = armored(t, openpgp.PublicKeyType, e.Serialize)
+	if err := e.EncryptPrivateKeys([]byte(k.passphrase), pgpConfig); err != nil {
+		t.Fatal(err)
+	}
+	k.secret = armored(t, openpgp.PrivateKeyType, func(w io.Writer) error {
+		return e.SerializePrivateWithoutSigning(w, pgpConfig)
+	})
+	return k
+}
+
+func armored(t *testing.T, blockType string, serialize func(io.Writer) error) string {
+	t.Helper()
+	var buf bytes.Buffer
+	w, err := armor.Encode(&buf, blockType, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := serialize(w); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.String()
+}
+
+func testOpenPGP(t *testing.T, base string) {
+	gpg := interop.Need(t, "gpg", "gnupg")
+	ctx := testCtx(t)
+	aliceKey := newPGPKey(t, "Alice Test", alice)
+	bobKey := newPGPKey(t, "Bob Test", bob)
+	sink := smtpsink.Start(t)
+	tb := startWithAccount(t, ctx, CopyProfile(t, base), sink)
+
+	if st, err := tb.OwnOpenPGPKeyUsable(ctx, aliceKey.keyID); err != nil || st.Found {
+		t.Fatalf("before import: got %+v, %v; want not found", st, err)
+	}
+	fprs, err := tb.ImportOpenPGPSecretKey(ctx, aliceKey.secret, aliceKey.passphrase)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fprs) != 1 || !strings.EqualFold(fprs[0], aliceKey.fpr) {
+		t.Fatalf("imported secret keys: got %v, want [%s]", fprs, aliceKey.fpr)
+	}
+	if _, err := tb.ImportOpenPGPPublicKey(ctx, bobKey.public); err != nil {
+		t.Fatal(err)
+	}
+	st, err := tb.OwnOpenPGPKeyUsable(ctx, aliceKey.keyID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !st.Found || !st.SecretAvailable || !st.Personal || st.ErrorMsg != "" {
+		t.Fatalf("OwnOpenPGPKeyUsable(%s): got %+v, want a usable personal key", aliceKey.keyID, st)
+	}
+	if _, err := tb.SetIdentityAttributes(ctx, alice, map[string]any{
+		"openpgp_key_id": aliceKey.keyID, "e2etechpref": 2, "encryptionpolicy": 2, "sign_mail": true,
+	}); err != nil {
+		t.Fatal(err)
+	}
+
+	_, err = tb.SendMessage(ctx, Message{From: alice, To: []string{bob}, Subject: "openpgp " + t.Name(),
+		Body: "Secret for Bob over OpenPGP.\n", Sign: true, Encrypt: true, Tech: OpenPGP})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := sink.Wait(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := msgs[0].Data
+	if ct := parseHeader(t, raw).Get("Content-Type"); !strings.HasPrefix(ct, "multipart/encrypted") ||
+		!strings.Contains(ct, "application/pgp-encrypted") {
+		t.Fatalf("Content-Type: got %q, want multipart/encrypted PGP/MIME\n%s", ct, raw)
+	}
+	if bytes.Contains(raw, []byte("Secret for Bob")) {
+		t.Error("the body travelled in clear text")
+	}
+	plain, status := gpgDecrypt(t, gpg, bobKey, aliceKey, raw)
+	if !bytes.Contains(plain, []byte("Secret for Bob over OpenPGP.")) {
+		t.Errorf("gpg plaintext lacks the body:\n%s", plain)
+	}
+	if !strings.Contains(status, "[GNUPG:] VALIDSIG "+aliceKey.fpr) {
+		t.Errorf("gpg found no valid signature by %s:\n%s", aliceKey.fpr, status)
+	}
+	if err := tb.Quit(); err != nil {
+		t.Error(err)
+	}
+	if missing := MissingFiles(tb.Dir, []string{"pubring.gpg", "secring.gpg"}); len(missing) > 0 {
+		t.Errorf("after import and quit, the profile lacks %v", missing)
+	}
+}
+
+// gpgDecrypt decrypts the PGP/MIME message raw as recipient, with sender's
+// public key known, in a fresh GnuPG home; it returns the plaintext and
+// the --status-fd lines.
+func gpgDecrypt(t *testing.T, gpg string, recipient, sender *pgpKey, raw []byte) ([]byte, string) {
+	t.Helper()
+	home := t.TempDir()
+	run := func(stdin []byte, args ...string) []byte {
+		return runTool(t, gpg, stdin, append([]string{"--homedir", home, "--batch",
+			"--pinentry-mode", "loopback", "--passphrase", recipient.passphrase}, args...)...)
+	}
+	run([]byte(recipient.secret), "--import")
+	run([]byte(sender.public), "--import")
+	cipher := pgpMIMEPayload(t, raw)
+	statusFile := filepath.Join(home, "status")
+	plain := run(cipher, "--status-file", statusFile, "--decrypt")
+	status, err := os.ReadFile(statusFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return plain, string(status)
+}
+
+// pgpMIMEPayload returns the armored "PGP MESSAGE" block of a PGP/MIME
+// message (RFC 3156 part 2).
+func pgpMIMEPayload(t *testing.T, raw []byte) []byte {
+	t.Helper()
+	const begin, end = "-----BEGIN PGP MESSAGE-----", "-----END PGP MESSAGE-----"
+	i := bytes.Index(raw, []byte(begin))
+	j := bytes.Index(raw, []byte(end))
+	if i < 0 || j < i {
+		t.Fatalf("no armored PGP MESSAGE in:\n%s", raw)
+	}
+	return raw[i : j+len(end)]
+}
