@@ -24,6 +24,11 @@ type Agent struct {
 	now  func() time.Time
 	// Progress, when set, receives short human-readable progress lines.
 	Progress func(string)
+	// Clients are the mail clients configured on this device.
+	Clients []NamedClient
+	// Prefer is the technology the clients prefer: "openpgp" (default) or
+	// "smime".
+	Prefer string
 }
 
 // Errors callers branch on.
@@ -41,7 +46,7 @@ func Open(dir string) (*Agent, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Agent{home: h, now: time.Now}, nil
+	return &Agent{home: h, now: time.Now, Clients: defaultClients()}, nil
 }
 
 // Home returns the device home.

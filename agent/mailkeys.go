@@ -104,7 +104,7 @@ func (a *Agent) Enable(ctx context.Context, opt EnableOptions) (*EnableResult, e
 	if err := a.sealInto(ctx, s, b, addressBundle(addr), mustJSON(keys)); err != nil {
 		return nil, err
 	}
-	pub, err := pgp.Public().Marshal()
+	pub, err := pgp.SerializePublic()
 	if err != nil {
 		return nil, err
 	}

@@ -85,6 +85,7 @@ func openAgent(t *testing.T) *Agent {
 	if err != nil {
 		t.Fatal(err)
 	}
+	a.Clients = nil // tests that configure clients set their own
 	return a
 }
 

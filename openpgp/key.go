@@ -201,11 +201,20 @@ func (k *Key) Public() *Key {
 
 // ArmoredPublic exports the public key ("PGP PUBLIC KEY BLOCK").
 func (k *Key) ArmoredPublic() ([]byte, error) {
+	raw, err := k.SerializePublic()
+	if err != nil {
+		return nil, err
+	}
+	return armored(openpgp.PublicKeyType, raw)
+}
+
+// SerializePublic returns the transferable public key in binary form.
+func (k *Key) SerializePublic() ([]byte, error) {
 	var raw bytes.Buffer
 	if err := k.entity.Serialize(&raw); err != nil {
 		return nil, fmt.Errorf("export public key %s: %w", k.Fingerprint(), err)
 	}
-	return armored(openpgp.PublicKeyType, raw.Bytes())
+	return raw.Bytes(), nil
 }
 
 // Marshal returns the key with its secret part unprotected, in binary form,

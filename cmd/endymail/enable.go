@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/endymail/endymail/agent"
+	"github.com/endymail/endymail/clients"
 	"github.com/endymail/endymail/openpgp"
 	"github.com/endymail/endymail/smime"
 )
@@ -23,6 +24,7 @@ func runEnable(ctx context.Context, e *env, args []string) error {
 	name := fs.String("name", "", "the `NAME` shown with the address")
 	sk := fs.String("smime-key", "rsa3072", "S/MIME key `TYPE`: rsa3072, rsa2048 or p256 (p256 signs only)")
 	pk := fs.String("openpgp-key", "ed25519", "OpenPGP key `TYPE`: ed25519 or rsa3072")
+	prefer := fs.String("prefer", "openpgp", "technology the mail clients prefer: openpgp or smime")
 	rotate := fs.Bool("rotate", false, "make new keys; the old ones stay for reading old mail")
 	home := homeFlag(fs)
 	pos, err := parseFlags(fs, args)
@@ -31,8 +33,8 @@ func runEnable(ctx context.Context, e *env, args []string) error {
 	}
 	st, ok1 := smimeKeyTypes[*sk]
 	pt, ok2 := pgpKeyTypes[*pk]
-	if len(pos) != 1 || !ok1 || !ok2 {
-		return usageErrorf("enable takes one ADDRESS; --smime-key rsa3072|rsa2048|p256, --openpgp-key ed25519|rsa3072")
+	if len(pos) != 1 || !ok1 || !ok2 || !validPrefer(*prefer) {
+		return usageErrorf("enable takes one ADDRESS; --smime-key rsa3072|rsa2048|p256, --openpgp-key ed25519|rsa3072, --prefer openpgp|smime")
 	}
 	a, err := openAgent(e, *home)
 	if err != nil {
@@ -54,6 +56,7 @@ func runEnable(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "enabled %s\n  S/MIME certificate serial %s\n  OpenPGP key %s\n  published for senders; every approved device gets the keys\n",
 			res.Address, res.SMIMESerial, res.OpenPGP)
 	}
+	a.Prefer = *prefer
 	return reportClients(e, a.ConfigureAddress(ctx, res.Address))
 }
 
@@ -86,3 +89,5 @@ func runDisable(ctx context.Context, e *env, args []string) error {
 	}
 	return reportClients(e, a.RevertAddress(ctx, res.Address))
 }
+
+func validPrefer(p string) bool { return p == clients.PreferOpenPGP || p == clients.PreferSMIME }

@@ -1,0 +1,141 @@
+package agent
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+
+	"github.com/endymail/endymail/clients"
+	"github.com/endymail/endymail/clients/thunderbird"
+	"github.com/endymail/endymail/mesh/proto"
+)
+
+// defaultClients are the configurators for the mail clients a device may
+// have; each finds its own profiles or stores on every call.
+func defaultClients() []NamedClient {
+	return []NamedClient{{Name: "thunderbird", Configurator: thunderbird.New(thunderbird.Options{})}}
+}
+
+// NamedClient is a configurator with the client's name for reports.
+type NamedClient struct {
+	Name string
+	clients.Configurator
+}
+
+// ClientResult is what one configurator did for an address.
+type ClientResult struct {
+	Client string
+	Report clients.Report
+	Err    error
+}
+
+// ConfigureAddress applies the address's current keys to every local mail
+// client. Errors are per client: one client's failure does not stop the
+// others. A client that is running (ErrClientRunning) is reported for the
+// agent to retry when it exits.
+func (a *Agent) ConfigureAddress(ctx context.Context, address string) []ClientResult {
+	m, err := a.material(ctx, address)
+	if err != nil {
+		return []ClientResult{{Client: "endymail", Err: err}}
+	}
+	var out []ClientResult
+	for _, c := range a.Clients {
+		rep, err := c.Apply(ctx, m)
+		out = append(out, ClientResult{Client: c.Name, Report: rep, Err: err})
+	}
+	return out
+}
+
+// RevertAddress restores every local client to what it was before the
+// address was configured.
+func (a *Agent) RevertAddress(ctx context.Context, address string) []ClientResult {
+	addr, err := proto.NormalizeAddress(address)
+	if err != nil {
+		return []ClientResult{{Client: "endymail", Err: err}}
+	}
+	var out []ClientResult
+	for _, c := range a.Clients {
+		rep, err := c.Revert(ctx, addr)
+		out = append(out, ClientResult{Client: c.Name, Report: rep, Err: err})
+	}
+	return out
+}
+
+// Configure applies every enabled address of the account to the local
+// clients (what `endymail configure` and the agent's reconcile loop run).
+func (a *Agent) Configure(ctx context.Context) (map[string][]ClientResult, error) {
+	s, err := a.open()
+	if err != nil {
+		return nil, err
+	}
+	if err := a.sync(ctx, s); err != nil {
+		return nil, err
+	}
+	out := map[string][]ClientResult{}
+	for addr := range s.st.Published {
+		out[addr] = a.ConfigureAddress(ctx, addr)
+	}
+	return out, nil
+}
+
+// Identities lists the sending identities of every local client.
+func (a *Agent) Identities(ctx context.Context) ([]clients.Identity, error) {
+	var all []clients.Identity
+	var errs []error
+	for _, c := range a.Clients {
+		ids, err := c.Identities(ctx)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", c.Name, err))
+		}
+		all = append(all, ids...)
+	}
+	return all, errors.Join(errs...)
+}
+
+// material builds what the configurators need from the address's bundle.
+func (a *Agent) material(ctx context.Context, address string) (clients.Material, error) {
+	ks, err := a.currentKeys(ctx, address)
+	if err != nil {
+		return clients.Material{}, err
+	}
+	addr, _ := proto.NormalizeAddress(address)
+	id, err := ks.identity()
+	if err != nil {
+		return clients.Material{}, err
+	}
+	pw := make([]byte, 18)
+	rand.Read(pw)
+	password := base64.RawURLEncoding.EncodeToString(pw)
+	p12, err := id.PKCS12(password)
+	if err != nil {
+		return clients.Material{}, err
+	}
+	pgp, err := ks.pgpKey()
+	if err != nil {
+		return clients.Material{}, err
+	}
+	pub, err := pgp.SerializePublic()
+	if err != nil {
+		return clients.Material{}, err
+	}
+	m := clients.Material{
+		Address: addr, Name: a.displayName(ctx, addr), Prefer: a.Prefer,
+		SMIME:   &clients.SMIME{PKCS12: p12, Password: password, Cert: id.Cert, Chain: id.Chain, CA: id.Chain[len(id.Chain)-1]},
+		OpenPGP: &clients.OpenPGP{Secret: ks.OpenPGP, Public: pub, Fingerprint: pgp.Fingerprint()},
+	}
+	return m, m.Validate()
+}
+
+func (a *Agent) displayName(ctx context.Context, addr string) string {
+	s, err := a.open()
+	if err != nil {
+		return ""
+	}
+	k, err := a.addressKeys(ctx, s, addr)
+	if err != nil {
+		return ""
+	}
+	return k.Name
+}
