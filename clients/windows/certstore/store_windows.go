@@ -31,6 +31,8 @@ const (
 	certKeyProvInfoPropID = 2 // CERT_KEY_PROV_INFO_PROP_ID
 	certEnhKeyUsagePropID = 9 // CERT_ENHKEY_USAGE_PROP_ID
 	cryptMachineKeyset    = 0x20
+	nteBadKeyset          = 0x80090016 // NTE_BAD_KEYSET: the container is gone
+	nteNotFound           = 0x80090011 // NTE_NOT_FOUND (CNG)
 )
 
 // cryptKeyProvInfo is CRYPT_KEY_PROV_INFO (wincrypt.h).
@@ -205,22 +207,31 @@ func deleteCert(s Store, t Thumbprint) error {
 }
 
 // deleteKey removes the persisted key container a certificate pointed to,
-// through CryptoAPI (ProvType != 0) or CNG (ProvType == 0).
+// through CryptoAPI (ProvType != 0) or CNG (ProvType == 0). A container
+// that is already gone is not an error.
 func deleteKey(info *cryptKeyProvInfo) error {
 	if info.ContainerName == nil {
 		return nil
 	}
 	if info.ProvType != 0 {
 		var h windows.Handle
-		return windows.CryptAcquireContext(&h, info.ContainerName, info.ProvName, info.ProvType,
+		err := windows.CryptAcquireContext(&h, info.ContainerName, info.ProvName, info.ProvType,
 			windows.CRYPT_DELETEKEYSET|(info.Flags&cryptMachineKeyset))
+		if errors.Is(err, windows.Errno(nteBadKeyset)) {
+			return nil
+		}
+		return err
 	}
 	var prov, key uintptr
 	if r, _, _ := procNCryptOpenStorageProvider.Call(uintptr(unsafe.Pointer(&prov)), uintptr(unsafe.Pointer(info.ProvName)), 0); r != 0 {
 		return fmt.Errorf("NCryptOpenStorageProvider: %#x", r)
 	}
 	defer procNCryptFreeObject.Call(prov)
-	if r, _, _ := procNCryptOpenKey.Call(prov, uintptr(unsafe.Pointer(&key)), uintptr(unsafe.Pointer(info.ContainerName)), 0, uintptr(info.Flags&cryptMachineKeyset)); r != 0 {
+	r, _, _ := procNCryptOpenKey.Call(prov, uintptr(unsafe.Pointer(&key)), uintptr(unsafe.Pointer(info.ContainerName)), 0, uintptr(info.Flags&cryptMachineKeyset))
+	if uint32(r) == nteBadKeyset || uint32(r) == nteNotFound {
+		return nil
+	}
+	if r != 0 {
 		return fmt.Errorf("NCryptOpenKey: %#x", r)
 	}
 	if r, _, _ := procNCryptDeleteKey.Call(key, 0); r != 0 { // frees key

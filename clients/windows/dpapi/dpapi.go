@@ -9,9 +9,18 @@
 // wrapping errors.ErrUnsupported.
 package dpapi
 
+import "errors"
+
+// ErrEmpty reports an empty plaintext, which DPAPI implementations do not
+// all accept (Wine rejects it); endymail never has empty state to protect.
+var ErrEmpty = errors.New("dpapi: nothing to protect")
+
 // Protect encrypts plain for the current user. description is stored in
 // the clear inside the blob.
 func Protect(plain, entropy []byte, description string) ([]byte, error) {
+	if len(plain) == 0 {
+		return nil, ErrEmpty
+	}
 	return protect(plain, entropy, description)
 }
 

@@ -4,6 +4,7 @@ package dpapi
 
 import (
 	"bytes"
+	"errors"
 	"testing"
 )
 
@@ -25,7 +26,7 @@ func TestRoundTrip(t *testing.T) {
 	if _, err := Unprotect(b, []byte("other purpose")); err == nil {
 		t.Errorf("Unprotect with other entropy: got nil error")
 	}
-	if _, err := Protect(nil, nil, ""); err != nil {
-		t.Errorf("Protect of empty data: %v", err)
+	if _, err := Protect(nil, nil, ""); !errors.Is(err, ErrEmpty) {
+		t.Errorf("Protect of empty data: got %v, want ErrEmpty", err)
 	}
 }
