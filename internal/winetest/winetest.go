@@ -143,8 +143,15 @@ func BuildShim(ctx context.Context, gcc, out string) error {
 	return nil
 }
 
-// command prepares a Wine command: the prefix, no debug chatter, no
-// display (a window would need xvfb-run).
+// Cmd prepares a command (wine64, xvfb-run, …) to run against the prefix:
+// WINEPREFIX set, no debug chatter, no display (a window needs xvfb-run).
+func (p *Prefix) Cmd(ctx context.Context, name string, args ...string) *exec.Cmd {
+	return p.command(ctx, name, args...)
+}
+
+// Wine returns the wine64 loader the prefix runs with.
+func (p *Prefix) Wine() string { return p.wine }
+
 func (p *Prefix) command(ctx context.Context, name string, args ...string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.WaitDelay = 10 * time.Second

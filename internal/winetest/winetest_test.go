@@ -2,6 +2,7 @@ package winetest
 
 import (
 	"bytes"
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -22,6 +23,7 @@ import (
 	"github.com/endymail/endymail/clients/windows/certstore"
 	"github.com/endymail/endymail/clients/windows/outlook"
 	"github.com/endymail/endymail/clients/windows/wlmail"
+	"github.com/endymail/endymail/internal/interop"
 )
 
 var build struct {
@@ -312,6 +314,36 @@ func TestWindowsPackageTests(t *testing.T) {
 				t.Fatalf("%s tests under Wine: %v\n%s", pkg, err, out)
 			}
 			t.Logf("%s", out)
+		})
+	}
+}
+
+// TestApprovalPrompt shows the agent's Yes/No box on a virtual display and
+// presses a button in it from a second Windows program.
+func TestApprovalPrompt(t *testing.T) {
+	p := Shared(t)
+	exe := probe(t)
+	xvfb := interop.Need(t, "xvfb-run", "xvfb")
+	for _, answer := range []string{"yes", "no"} {
+		t.Run(answer, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+			defer cancel()
+			title := "endymail test " + answer
+			script := `"$WINE" "$PROBE" ask "$TITLE" "Device 'laptop' wants to use your mail keys. Approve?" & ask=$!
+"$WINE" "$PROBE" answer "$TITLE" "$ANSWER" || { kill $ask; exit 1; }
+wait $ask`
+			cmd := p.Cmd(ctx, xvfb, "-a", "sh", "-c", script)
+			cmd.Env = append(cmd.Env, "WINE="+p.Wine(), "PROBE="+exe, "TITLE="+title, "ANSWER="+answer)
+			var stderr strings.Builder
+			cmd.Stderr = &stderr
+			out, err := cmd.Output()
+			if err != nil {
+				t.Fatalf("xvfb-run: %v\n%s%s", err, out, stderr.String())
+			}
+			// Xlib reports on stderr when Xvfb goes away; only stdout counts.
+			if got := strings.TrimSpace(string(out)); got != answer {
+				t.Errorf("Ask returned %q, want %q", got, answer)
+			}
 		})
 	}
 }

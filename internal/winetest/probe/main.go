@@ -14,6 +14,7 @@ import (
 	"github.com/endymail/endymail/clients/windows/outlook"
 	"github.com/endymail/endymail/clients/windows/runkey"
 	"github.com/endymail/endymail/clients/windows/winreg"
+	"github.com/endymail/endymail/clients/windows/winui"
 	"github.com/endymail/endymail/clients/windows/wlmail"
 )
 
@@ -56,6 +57,13 @@ func run(cmd string, args []string) error {
 		return cmdWLMApply(args)
 	case "wlmail-revert":
 		return cmdWLMRevert(args)
+	case "ask":
+		return cmdAsk(args)
+	case "answer":
+		if err := need(args, 2); err != nil {
+			return err
+		}
+		return answer(args[0], args[1] == "yes")
 	}
 	return fmt.Errorf("unknown command %q", cmd)
 }
@@ -243,6 +251,22 @@ func cmdWLMRevert(args []string) error {
 		return err
 	}
 	return wlmail.Revert(changes)
+}
+
+func cmdAsk(args []string) error {
+	if err := need(args, 2); err != nil {
+		return err
+	}
+	a, err := winui.Ask(args[0], args[1])
+	if err != nil {
+		return err
+	}
+	if a == winui.Yes {
+		fmt.Println("yes")
+	} else {
+		fmt.Println("no")
+	}
+	return nil
 }
 
 func writeJSON(path string, v any) error {
