@@ -142,6 +142,13 @@ func TestCertStore(t *testing.T) {
 	if _, err := p.Run(t, exe, "checkkey", want); err != nil {
 		t.Errorf("checkkey: %v", err)
 	}
+	// Importing again (the agent re-applies) keeps a usable key.
+	if got := mustRun(t, p, exe, "import", WinPath(pfxPath), "correct horse"); got != want {
+		t.Errorf("second import: got thumbprint %q, want %q", got, want)
+	}
+	if _, err := p.Run(t, exe, "checkkey", want); err != nil {
+		t.Errorf("checkkey after second import: %v", err)
+	}
 
 	caThumb := certstore.ThumbprintOf(ca).String()
 	if got := mustRun(t, p, exe, "trustca", WinPath(caPath)); got != string(certstore.Root) {

@@ -109,7 +109,7 @@ func importPFX(pfx []byte, password string) (Thumbprint, error) {
 		if _, err := property(ctx, certKeyProvInfoPropID); err != nil {
 			continue // part of the chain, no key
 		}
-		if err := windows.CertAddCertificateContextToStore(my, ctx, windows.CERT_STORE_ADD_REPLACE_EXISTING, nil); err != nil {
+		if err := addLeaf(my, ctx); err != nil {
 			windows.CertFreeCertificateContext(ctx)
 			return Thumbprint{}, fmt.Errorf("import pkcs#12: add to CurrentUser\\MY: %w", err)
 		}
@@ -122,6 +122,58 @@ func importPFX(pfx []byte, password string) (Thumbprint, error) {
 		return Thumbprint{}, ErrNoLeaf
 	}
 	return *first, nil
+}
+
+// addLeaf adds an imported certificate, whose key PFXImportCertStore has
+// just persisted in a fresh container, to My. If My already holds it with
+// a usable key, the fresh container is deleted instead; if it replaces a
+// copy, the copy's old container is deleted. Importing again thus leaves
+// no orphaned keys. Containers are compared by name because Wine gives
+// every import the same one.
+func addLeaf(my windows.Handle, ctx *windows.CertContext) error {
+	fresh, _ := property(ctx, certKeyProvInfoPropID)
+	var stale []byte
+	if old, err := findCtx(my, My, Thumbprint(sha1.Sum(encoded(ctx)))); err == nil {
+		oldInfo, _ := property(old, certKeyProvInfoPropID)
+		usable := acquireKey(old) == nil
+		windows.CertFreeCertificateContext(old)
+		if usable {
+			dropKey(fresh, oldInfo)
+			return nil
+		}
+		stale = oldInfo
+	}
+	if err := windows.CertAddCertificateContextToStore(my, ctx, windows.CERT_STORE_ADD_REPLACE_EXISTING, nil); err != nil {
+		return err
+	}
+	dropKey(stale, fresh)
+	return nil
+}
+
+// dropKey deletes the key container described by the CRYPT_KEY_PROV_INFO
+// victim unless it is the one described by keep. It is best effort: a
+// container left behind costs disk space, not safety.
+func dropKey(victim, keep []byte) {
+	v, ok := provInfo(victim)
+	if !ok {
+		return
+	}
+	if k, ok := provInfo(keep); ok && sameContainer(v, k) {
+		return
+	}
+	deleteKey(v)
+}
+
+func provInfo(b []byte) (*cryptKeyProvInfo, bool) {
+	if len(b) < int(unsafe.Sizeof(cryptKeyProvInfo{})) {
+		return nil, false
+	}
+	return (*cryptKeyProvInfo)(unsafe.Pointer(&b[0])), true
+}
+
+func sameContainer(a, b *cryptKeyProvInfo) bool {
+	return windows.UTF16PtrToString(a.ContainerName) == windows.UTF16PtrToString(b.ContainerName) &&
+		windows.UTF16PtrToString(a.ProvName) == windows.UTF16PtrToString(b.ProvName)
 }
 
 // findCtx returns the context of certificate t in the open store; the
@@ -160,12 +212,21 @@ func checkKey(t Thumbprint) error {
 		return err
 	}
 	defer windows.CertFreeCertificateContext(ctx)
+	if err := acquireKey(ctx); err != nil {
+		return fmt.Errorf("%w: %s: %v", ErrNoKey, t, err)
+	}
+	return nil
+}
+
+// acquireKey acquires and releases the private key of ctx, silently, with
+// Windows comparing it against the certificate's public key.
+func acquireKey(ctx *windows.CertContext) error {
 	var key windows.Handle
 	var spec uint32
 	var mustFree bool
 	flags := uint32(windows.CRYPT_ACQUIRE_SILENT_FLAG | windows.CRYPT_ACQUIRE_COMPARE_KEY_FLAG | windows.CRYPT_ACQUIRE_ALLOW_NCRYPT_KEY_FLAG)
 	if err := windows.CryptAcquireCertificatePrivateKey(ctx, flags, nil, &key, &spec, &mustFree); err != nil {
-		return fmt.Errorf("%w: %s: %v", ErrNoKey, t, err)
+		return err
 	}
 	if mustFree {
 		if spec == windows.CERT_NCRYPT_KEY_SPEC {
@@ -198,8 +259,8 @@ func deleteCert(s Store, t Thumbprint) error {
 	if err := windows.CertDeleteCertificateFromStore(ctx); err != nil {
 		return fmt.Errorf("delete %s from CurrentUser\\%s: %w", t, s, err)
 	}
-	if len(info) >= int(unsafe.Sizeof(cryptKeyProvInfo{})) {
-		if err := deleteKey((*cryptKeyProvInfo)(unsafe.Pointer(&info[0]))); err != nil {
+	if pi, ok := provInfo(info); ok {
+		if err := deleteKey(pi); err != nil {
 			return fmt.Errorf("delete private key of %s: %w", t, err)
 		}
 	}
