@@ -61,6 +61,8 @@ func testRegistry(t *testing.T, reg Registry) {
 
 func TestMemory(t *testing.T) { testRegistry(t, NewMemory()) }
 
+func TestJournalIsARegistry(t *testing.T) { testRegistry(t, NewJournal(NewMemory())) }
+
 func TestJournalRestore(t *testing.T) {
 	mem := NewMemory()
 	const k = `Software\Test`
