@@ -117,6 +117,29 @@ func AccountFiles(root string) ([]string, error) {
 	return files, nil
 }
 
+// Addresses returns the sending addresses of the account files below
+// root, in file path order, without duplicates (compared without regard to
+// case). Files that are not account files make it fail.
+func Addresses(root string) ([]string, error) {
+	files, err := AccountFiles(root)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, f := range files {
+		acct, err := readAccount(f)
+		if err != nil {
+			return nil, err
+		}
+		if a := acct.Address(); a != "" && !seen[strings.ToLower(a)] {
+			seen[strings.ToLower(a)] = true
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
+
 // Change records one element endymail set in one account file: the exact
 // XML that was there before (Old, nil when there was none) and the value it
 // wrote. Changes are plain data so the agent can persist them.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"os"
+	"reflect"
 	"testing"
 
 	"github.com/endymail/endymail/clients/windows/certstore"
@@ -124,5 +125,17 @@ func TestStoreRoot(t *testing.T) {
 	want := `C:\Users\zoe\AppData\Local\Microsoft\Windows Live Mail\%UNSET%\%`
 	if got, err := StoreRoot(reg, getenv); err != nil || got != want {
 		t.Errorf("Windows Live Mail: got %q, %v, want %q", got, err, want)
+	}
+}
+
+func TestAddresses(t *testing.T) {
+	root, _, _ := copyStore(t)
+	got, err := Addresses(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// In path order: "Local Folders" sorts before "donhallimap".
+	if want := []string{"Zoe@Example.org", "don@wingtiptoys.com"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("Addresses: got %q, want %q", got, want)
 	}
 }
