@@ -17,6 +17,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf16"
 
 	"software.sslmate.com/src/go-pkcs12"
 
@@ -353,4 +354,83 @@ wait $ask`
 			}
 		})
 	}
+}
+
+// TestWinmailEndToEnd configures one address in the certificate store, an
+// Outlook profile and a Windows Live Mail account through package winmail
+// with the real Windows APIs, then reverts it.
+func TestWinmailEndToEnd(t *testing.T) {
+	p := Shared(t)
+	exe := probe(t)
+	dir := t.TempDir()
+	ca, leaf, pfx := testPKI(t, "erin@example.org", "pw")
+	pfxPath := writeFile(t, dir, "erin.p12", pfx)
+	caPath := writeFile(t, dir, "ca.der", ca.Raw)
+	want := certstore.ThumbprintOf(leaf).String()
+
+	profile := `HKCU\Software\Microsoft\Office\16.0\Outlook\Profiles\EndToEnd`
+	email := hex.EncodeToString(utf16leZ("erin@example.org"))
+	if _, err := p.Reg(t, "add", profile+`\9375CFF0413111d3B88A00104B2A6676\00000002`, "/v", "Email", "/t", "REG_BINARY", "/d", email, "/f"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Reg(t, "add", `HKCU\Software\Microsoft\Windows Live Mail`, "/v", "Store Root", "/t", "REG_EXPAND_SZ",
+		"/d", `%LOCALAPPDATA%\Microsoft\Windows Live Mail`, "/f"); err != nil {
+		t.Fatal(err)
+	}
+	local, _ := filepath.Glob(filepath.Join(p.Dir, "drive_c", "users", "*", "AppData", "Local"))
+	var acctFile string
+	for _, l := range local {
+		if !strings.Contains(l, "Public") {
+			acctFile = filepath.Join(l, "Microsoft", "Windows Live Mail", "erin", "account{erin}.oeaccount")
+		}
+	}
+	orig := utf16leBOM("<?xml version=\"1.0\" encoding=\"utf-16\" ?>\r\n<MessageAccount>\r\n\t<Account_Name type=\"SZ\">erin</Account_Name>\r\n\t<SMTP_Email_Address type=\"SZ\">erin@example.org</SMTP_Email_Address>\r\n</MessageAccount>\r\n")
+	if err := os.MkdirAll(filepath.Dir(acctFile), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(acctFile, orig, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	undo := filepath.Join(dir, "undo.json")
+	if got := mustRun(t, p, exe, "configure", WinPath(undo), "erin@example.org", WinPath(pfxPath), "pw", WinPath(caPath)); got != want {
+		t.Fatalf("configure: got %q, want thumbprint %s", got, want)
+	}
+	if reg, err := p.Reg(t, "query", `HKCU\Software\Microsoft\SystemCertificates\My\Certificates`); err != nil || !strings.Contains(reg, want) {
+		t.Errorf("certificate %s not in My: %v", want, err)
+	}
+	key := profile + `\` + outlook.SecurityKey
+	b, _ := regBinary(t, p, key, outlook.SettingsValue)
+	if ss, err := outlook.DecodeSettings(b); err != nil || len(ss.Settings) != 1 {
+		t.Errorf("Outlook settings after configure: %v", err)
+	} else if s, _ := ss.Settings[0].SigningCert(); s.String() != want {
+		t.Errorf("Outlook signs with %s, want %s", s, want)
+	}
+	acctBytes, _ := os.ReadFile(acctFile)
+	if acct, err := wlmail.Parse(acctBytes); err != nil {
+		t.Error(err)
+	} else if got, _ := acct.Value(wlmail.SigningElement); !strings.EqualFold(got, want) {
+		t.Errorf("WLM signing certificate: got %q, want %s", got, want)
+	}
+
+	mustRun(t, p, exe, "unconfigure", WinPath(undo))
+	if b, ok := regBinary(t, p, key, outlook.SettingsValue); ok {
+		t.Errorf("Outlook settings still there after unconfigure: %x", b)
+	}
+	if b, _ := os.ReadFile(acctFile); !bytes.Equal(b, orig) {
+		t.Errorf("WLM account file differs after unconfigure")
+	}
+	if _, err := p.Run(t, exe, "checkkey", want); err == nil {
+		t.Errorf("the private key is still usable after unconfigure")
+	}
+}
+
+func utf16leZ(s string) []byte { return utf16leBOM(s + "\x00")[2:] }
+
+func utf16leBOM(s string) []byte {
+	b := []byte{0xff, 0xfe}
+	for _, c := range utf16.Encode([]rune(s)) {
+		b = append(b, byte(c), byte(c>>8))
+	}
+	return b
 }

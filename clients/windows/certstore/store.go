@@ -83,6 +83,7 @@ func Delete(s Store, t Thumbprint) error { return deleteCert(s, t) }
 // is added, so Windows never accepts it for TLS or code signing even if
 // its key leaks.
 //
+// A CA already in CurrentUser\Root is left as it is (no second dialog).
 // If the user answers No, the CA goes into CurrentUser\CA (chain building
 // still finds it; messages show an untrusted issuer) and the error wraps
 // [ErrTrustDeclined].

@@ -337,6 +337,10 @@ func add(s Store, cert *x509.Certificate, emailOnly bool) error {
 }
 
 func trustCA(ca *x509.Certificate) (Store, error) {
+	// Already trusted: adding again would raise Windows' dialog again.
+	if _, err := find(Root, ThumbprintOf(ca)); err == nil {
+		return Root, nil
+	}
 	err := add(Root, ca, true)
 	if err == nil {
 		return Root, nil

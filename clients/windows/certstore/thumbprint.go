@@ -38,5 +38,19 @@ func ParseThumbprint(s string) (Thumbprint, error) {
 // Windows uses for the store's registry key names.
 func (t Thumbprint) String() string { return strings.ToUpper(hex.EncodeToString(t[:])) }
 
+// MarshalText implements encoding.TextMarshaler (the String form), so
+// thumbprints read well in JSON.
+func (t Thumbprint) MarshalText() ([]byte, error) { return []byte(t.String()), nil }
+
+// UnmarshalText implements encoding.TextUnmarshaler with [ParseThumbprint].
+func (t *Thumbprint) UnmarshalText(b []byte) error {
+	p, err := ParseThumbprint(string(b))
+	if err != nil {
+		return err
+	}
+	*t = p
+	return nil
+}
+
 // IsZero reports whether t is the zero thumbprint (no certificate).
 func (t Thumbprint) IsZero() bool { return t == Thumbprint{} }

@@ -1,6 +1,7 @@
 package certstore
 
 import (
+	"encoding/json"
 	"errors"
 	"testing"
 )
@@ -26,5 +27,20 @@ func TestParseThumbprint(t *testing.T) {
 		if _, err := ParseThumbprint(in); !errors.Is(err, ErrBadThumbprint) {
 			t.Errorf("ParseThumbprint(%q): got %v, want ErrBadThumbprint", in, err)
 		}
+	}
+}
+
+func TestThumbprintJSON(t *testing.T) {
+	tp, _ := ParseThumbprint("00112233445566778899aabbccddeeff00112233")
+	b, err := json.Marshal(map[string]Thumbprint{"t": tp})
+	if err != nil || string(b) != `{"t":"00112233445566778899AABBCCDDEEFF00112233"}` {
+		t.Fatalf("Marshal: got %s, %v", b, err)
+	}
+	var back map[string]Thumbprint
+	if err := json.Unmarshal(b, &back); err != nil || back["t"] != tp {
+		t.Errorf("Unmarshal: got %v, %v", back, err)
+	}
+	if err := json.Unmarshal([]byte(`{"t":"xyz"}`), &back); !errors.Is(err, ErrBadThumbprint) {
+		t.Errorf("Unmarshal of bad text: got %v, want ErrBadThumbprint", err)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/endymail/endymail/clients/windows/certstore"
 	"github.com/endymail/endymail/clients/windows/outlook"
 	"github.com/endymail/endymail/clients/windows/runkey"
+	"github.com/endymail/endymail/clients/windows/winmail"
 	"github.com/endymail/endymail/clients/windows/winreg"
 	"github.com/endymail/endymail/clients/windows/winui"
 	"github.com/endymail/endymail/clients/windows/wlmail"
@@ -57,6 +58,10 @@ func run(cmd string, args []string) error {
 		return cmdWLMApply(args)
 	case "wlmail-revert":
 		return cmdWLMRevert(args)
+	case "configure":
+		return cmdConfigure(args)
+	case "unconfigure":
+		return cmdUnconfigure(args)
 	case "ask":
 		return cmdAsk(args)
 	case "answer":
@@ -251,6 +256,53 @@ func cmdWLMRevert(args []string) error {
 		return err
 	}
 	return wlmail.Revert(changes)
+}
+
+// cmdConfigure runs winmail.Apply: UNDO ADDRESS PFX PASSWORD CA.
+func cmdConfigure(args []string) error {
+	if err := need(args, 5); err != nil {
+		return err
+	}
+	pfx, err := os.ReadFile(args[2])
+	if err != nil {
+		return err
+	}
+	der, err := os.ReadFile(args[4])
+	if err != nil {
+		return err
+	}
+	ca, err := x509.ParseCertificate(der)
+	if err != nil {
+		return err
+	}
+	sys, err := winmail.Open()
+	if err != nil {
+		return err
+	}
+	u, err := sys.Apply(args[1], pfx, args[3], ca, winmail.Options{SignByDefault: true})
+	if werr := writeJSON(args[0], u); werr != nil {
+		return errors.Join(err, werr)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Println(u.Thumbprint)
+	return nil
+}
+
+func cmdUnconfigure(args []string) error {
+	if err := need(args, 1); err != nil {
+		return err
+	}
+	var u winmail.Undo
+	if err := readJSON(args[0], &u); err != nil {
+		return err
+	}
+	sys, err := winmail.Open()
+	if err != nil {
+		return err
+	}
+	return sys.Revert(&u)
 }
 
 func cmdAsk(args []string) error {
