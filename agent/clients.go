@@ -8,15 +8,8 @@ import (
 	"fmt"
 
 	"github.com/endymail/endymail/clients"
-	"github.com/endymail/endymail/clients/thunderbird"
 	"github.com/endymail/endymail/mesh/proto"
 )
-
-// defaultClients are the configurators for the mail clients a device may
-// have; each finds its own profiles or stores on every call.
-func defaultClients() []NamedClient {
-	return []NamedClient{{Name: "thunderbird", Configurator: thunderbird.New(thunderbird.Options{})}}
-}
 
 // NamedClient is a configurator with the client's name for reports.
 type NamedClient struct {
