@@ -22,7 +22,7 @@ func runPending(ctx context.Context, e *env, args []string) error {
 	if err := noArgs(fs, args); err != nil {
 		return err
 	}
-	a, err := openAgent(e, *home)
+	a, err := openApprover(ctx, e, *home)
 	if err != nil {
 		return err
 	}
@@ -65,7 +65,7 @@ func runApprove(ctx context.Context, e *env, args []string) error {
 	default:
 		return usageErrorf("approve takes the CODE shown on the new device, or --id ID")
 	}
-	a, err := openAgent(e, *home)
+	a, err := openApprover(ctx, e, *home)
 	if err != nil {
 		return err
 	}
@@ -92,7 +92,7 @@ func runDeny(ctx context.Context, e *env, args []string) error {
 	if len(pos) != 1 {
 		return usageErrorf("deny takes the request ID from 'endymail pending'")
 	}
-	a, err := openAgent(e, *home)
+	a, err := openApprover(ctx, e, *home)
 	if err != nil {
 		return err
 	}

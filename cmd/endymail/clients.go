@@ -54,12 +54,15 @@ func runConfigure(ctx context.Context, e *env, args []string) error {
 	if !validPrefer(*prefer) {
 		return usageErrorf("--prefer openpgp or smime")
 	}
-	a, err := openAgent(e, *home)
-	if err != nil {
-		return err
+	all, viaAgent, err := configureVia(ctx, e, *home, *prefer)
+	if !viaAgent {
+		var a *agent.Agent
+		if a, err = openAgent(e, *home); err != nil {
+			return err
+		}
+		a.Prefer = *prefer
+		all, err = a.Configure(ctx)
 	}
-	a.Prefer = *prefer
-	all, err := a.Configure(ctx)
 	if err != nil {
 		return err
 	}

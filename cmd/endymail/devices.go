@@ -58,13 +58,15 @@ func runStatus(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	st, err := a.Status(ctx)
+	full, err := deviceStatus(ctx, e, *home, a)
 	if err != nil {
 		return err
 	}
 	if *asJSON {
-		return printJSON(e, st)
+		return printJSON(e, full)
 	}
+	st := full.Status
+	defer printAgentRun(e, full.Agent)
 	fmt.Fprintf(e.stdout, "home:    %s\n", st.Home)
 	if st.Device == "" {
 		fmt.Fprintln(e.stdout, "device:  none yet (run 'endymail init' or 'endymail connect')")

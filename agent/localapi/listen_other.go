@@ -1,0 +1,20 @@
+//go:build !unix
+
+package localapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+)
+
+// Listen is not available on this platform yet (a named pipe restricted to
+// the user on Windows is planned): the CLI works directly.
+func Listen(home string, refused func(uid int, err error)) (net.Listener, error) {
+	return nil, fmt.Errorf("local API: %w", errors.ErrUnsupported)
+}
+
+func dial(ctx context.Context, path string) (net.Conn, error) {
+	return nil, fmt.Errorf("local API: %w", errors.ErrUnsupported)
+}
