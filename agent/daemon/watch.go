@@ -118,11 +118,12 @@ func (w *watcher) event(ev fsnotify.Event) {
 	if !w.kinds[dir][name] {
 		return
 	}
-	reason := "client files changed: " + ev.Name
-	if dir == filepath.Clean(w.home) {
-		reason = "account changed"
+	if dir == filepath.Clean(w.home) { // one atomic rename: no burst to gather
 		w.d.accountChanged()
+		w.d.Kick("account changed")
+		return
 	}
+	reason := "client files changed: " + ev.Name
 	if w.timer != nil {
 		w.timer.Stop()
 	}
