@@ -10,6 +10,7 @@ import (
 
 	"github.com/endymail/endymail/agent"
 	"github.com/endymail/endymail/clients"
+	"github.com/endymail/endymail/device"
 )
 
 // reconcile brings every client to the desired state once. It returns the
@@ -40,29 +41,19 @@ func (d *Daemon) Reconcile(ctx context.Context, reason string) (map[string][]age
 	defer d.runMu.Unlock()
 	start := d.cfg.Now()
 	d.log.Debug("reconciling", "reason", reason)
-	st, err := d.cfg.Agent.Status(ctx)
-	if err == nil && st.SyncError != "" {
-		err = errors.New(st.SyncError)
-	}
+	admin, idle, err := d.local()
 	if err != nil {
 		d.finish(reason, start, nil, fmt.Errorf("reading the account: %w", err))
 		return nil, err
-	}
-	idle := ""
-	switch {
-	case st.Account == "":
-		idle = "no account yet: waiting for 'endymail init' or 'endymail connect'"
-	case st.Waiting != "":
-		idle = "waiting for this device's approval, code " + st.Waiting
 	}
 	if idle != "" {
 		d.finish(reason, start, nil, nil, idle)
 		return nil, fmt.Errorf("%w: %s", ErrIdle, idle)
 	}
-	if st.Admin && st.Pending > 0 {
+	if admin && reason != "asked by the CLI" {
 		d.promptPending(ctx)
 	}
-	d.update(func(s *State) { s.InProgress, s.Head = &start, st.Head })
+	d.update(func(s *State) { s.InProgress = &start })
 	all, err := d.cfg.Agent.Configure(ctx)
 	if err != nil {
 		err = fmt.Errorf("configuring clients: %w", err)
@@ -71,6 +62,32 @@ func (d *Daemon) Reconcile(ctx context.Context, reason string) (map[string][]age
 	}
 	d.finish(reason, start, all, err)
 	return all, err
+}
+
+// local reads, without the network, whether the device is an admin of an
+// account, or why there is nothing to do yet.
+func (d *Daemon) local() (admin bool, idle string, err error) {
+	home := d.cfg.Agent.Home()
+	acct, err := home.Account()
+	switch {
+	case errors.Is(err, device.ErrNoAccount):
+		return false, "no account yet: waiting for 'endymail init' or 'endymail connect'", nil
+	case err != nil:
+		return false, "", err
+	case acct.Pending != nil:
+		return false, "waiting for this device's approval, code " + acct.Pending.Code, nil
+	}
+	keys, err := home.Keys()
+	if err != nil {
+		return false, "", err
+	}
+	st, err := acct.State()
+	if err != nil {
+		return false, "", err
+	}
+	d.update(func(s *State) { s.Head = st.Seq })
+	dev := st.Devices[keys.ID()]
+	return dev != nil && dev.Admin, "", nil
 }
 
 // clientErrors joins the per-client failures that a retry may fix.

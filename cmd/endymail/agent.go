@@ -20,8 +20,12 @@ func init() {
 	register(&command{name: "agent", summary: "run the agent (keeps clients configured, asks about new devices); install|uninstall|status for login", run: runAgent})
 }
 
-// agentLogFile is the agent's log in the device home.
-const agentLogFile = "agent.log"
+// agentLogFile is the agent's log in the device home; a log beyond
+// maxAgentLog bytes is moved aside to agent.log.1 when the agent starts.
+const (
+	agentLogFile = "agent.log"
+	maxAgentLog  = 4 << 20
+)
 
 func runAgent(ctx context.Context, e *env, args []string) error {
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
@@ -42,7 +46,11 @@ func runAgent(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	a.Progress = nil
-	logf, err := os.OpenFile(a.Home().Path(agentLogFile), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	logPath := a.Home().Path(agentLogFile)
+	if fi, err := os.Stat(logPath); err == nil && fi.Size() > maxAgentLog {
+		os.Rename(logPath, logPath+".1") // keep one older log
+	}
+	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 	if err != nil {
 		return fmt.Errorf("agent log: %w", err)
 	}
