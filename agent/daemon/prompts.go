@@ -16,6 +16,7 @@ func (d *Daemon) promptPending(ctx context.Context) {
 		d.log.Warn("cannot list connection requests", "err", err)
 		return
 	}
+	d.settlePrompts(reqs)
 	for _, r := range reqs {
 		d.mu.Lock()
 		seen := d.asked[r.ID]
@@ -70,6 +71,22 @@ func (d *Daemon) recordPrompt(r agent.PendingRequest, answer string) {
 		st.Prompts = append(st.Prompts, PromptState{ID: r.ID, Name: r.Name, Code: r.Code, Answer: answer, At: d.cfg.Now()})
 		if len(st.Prompts) > maxPrompts {
 			st.Prompts = st.Prompts[len(st.Prompts)-maxPrompts:]
+		}
+	})
+}
+
+// settlePrompts records that requests asked about and no longer pending
+// were answered elsewhere (`endymail approve`, another admin) or expired.
+func (d *Daemon) settlePrompts(pending []agent.PendingRequest) {
+	open := map[string]bool{}
+	for _, r := range pending {
+		open[r.ID] = true
+	}
+	d.update(func(st *State) {
+		for i, p := range st.Prompts {
+			if p.Answer == "asked" && !open[p.ID] {
+				st.Prompts[i].Answer, st.Prompts[i].At = "answered elsewhere or expired", d.cfg.Now()
+			}
 		}
 	})
 }

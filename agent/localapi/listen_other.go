@@ -1,4 +1,4 @@
-//go:build !unix
+//go:build !unix && !windows
 
 package localapi
 
@@ -9,8 +9,7 @@ import (
 	"net"
 )
 
-// Listen is not available on this platform yet (a named pipe restricted to
-// the user on Windows is planned): the CLI works directly.
+// Listen is not available on this platform: the CLI works directly.
 func Listen(home string, refused func(uid int, err error)) (net.Listener, error) {
 	return nil, fmt.Errorf("local API: %w", errors.ErrUnsupported)
 }

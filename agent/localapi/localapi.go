@@ -2,7 +2,9 @@
 // versioned JSON API over HTTP on a per-user socket that the CLI uses while
 // an agent runs. On Unix the socket is the file [SocketName] in the device
 // home, mode 0600 in a 0700 folder, and every connection's peer uid is
-// checked (SO_PEERCRED, LOCAL_PEERCRED) against the agent's own. Other
+// checked (SO_PEERCRED, LOCAL_PEERCRED) against the agent's own. On
+// Windows it is a named pipe whose DACL grants the current user alone,
+// rejecting remote clients; the client checks the pipe's owner. Other
 // platforms get errors.ErrUnsupported, and the CLI works directly.
 //
 // Server side: [Listen], then [Serve] with a [Backend] ([FromDaemon] for
