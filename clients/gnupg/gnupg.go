@@ -28,9 +28,9 @@
 // HOME/endymail-backup/<time>/, and HOME/endymail-backup/state.json records
 // which keys endymail added and the ownertrust they had, so that Revert
 // deletes exactly those keys and restores the ownertrust. A key that was in
-// the home before endymail is never deleted. The package works where gpg
-// uses PID dotlocks (Unix); elsewhere Apply and Revert fail with an error
-// wrapping errors.ErrUnsupported.
+// the home before endymail is never deleted. The lock check reads gpg's
+// PID dotlocks (Unix); on other platforms a lock file found in the home
+// makes Apply and Revert fail with an error wrapping errors.ErrUnsupported.
 package gnupg
 
 import (
