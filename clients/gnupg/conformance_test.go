@@ -14,11 +14,18 @@ import (
 	"github.com/endymail/endymail/clients/clienttest"
 )
 
-// TestConformance runs the shared suite on real GnuPG homes holding the
-// user's own gpg-made key for the address and a key for someone else.
+// TestConformance runs the shared suite on real GnuPG homes holding a
+// gpg.conf, the user's own gpg-made key for the address and a key for
+// someone else.
 func TestConformance(t *testing.T) {
 	clienttest.Run(t, func(t *testing.T) (clients.Configurator, clienttest.Fixture) {
 		home := newHome(t)
+		// A gpg.conf with listing options that change the colon output's
+		// extra records; the suite's snapshot proves it stays unchanged.
+		conf := "keyid-format 0xlong\nwith-fingerprint\nwith-subkey-fingerprint\nwith-keygrip\n"
+		if err := os.WriteFile(filepath.Join(home, "gpg.conf"), []byte(conf), 0o600); err != nil {
+			t.Fatal(err)
+		}
 		userKey(t, home, "Alice Old <"+testAddress+">")
 		userKey(t, home, "Carol <carol@example.net>")
 		c := New(Options{Home: home})
@@ -57,7 +64,9 @@ func holdLock(t testing.TB, home string) func() {
 	}
 }
 
-// checkApplied asks gpg whether m's key is usable and ultimately trusted.
+// checkApplied asks gpg whether m's key is usable and ultimately trusted:
+// listed with its secret, trust "u", and gpg signs, encrypts and decrypts
+// with it in batch mode.
 func checkApplied(t testing.TB, home string, m clients.Material) {
 	t.Helper()
 	fpr := m.OpenPGP.Fingerprint
@@ -71,5 +80,11 @@ func checkApplied(t testing.TB, home string, m clients.Material) {
 	out := string(gpgT(t, home, []byte("hello\n"), "--status-fd", "1", "--local-user", fpr, "--output", os.DevNull, "--sign"))
 	if !strings.Contains(out, "SIG_CREATED") || !strings.Contains(out, fpr) {
 		t.Errorf("gpg --sign with %s: got status %q, want SIG_CREATED by the key", fpr, out)
+	}
+	// In batch mode gpg encrypts only to valid keys: without the ultimate
+	// ownertrust this fails with "unusable public key".
+	enc := gpgT(t, home, []byte("secret hello\n"), "--recipient", fpr, "--encrypt")
+	if got := string(gpgT(t, home, enc, "--decrypt")); got != "secret hello\n" {
+		t.Errorf("gpg --decrypt of a message to %s: got %q, want %q", fpr, got, "secret hello\n")
 	}
 }
