@@ -108,17 +108,25 @@ func testOpenPGP(t *testing.T, base string) {
 		t.Fatal(err)
 	}
 
-	_, err = tb.SendMessage(ctx, Message{From: alice, To: []string{bob}, Subject: "openpgp " + t.Name(),
-		Body: "Secret for Bob over OpenPGP.\n", Sign: true, Encrypt: true, Tech: OpenPGP})
+	subject := "openpgp " + t.Name()
+	sent, err := tb.SendMessage(ctx, Message{From: alice, To: []string{bob}, Subject: subject,
+		Body: "Secret for Bob over OpenPGP.\n", Auto: true})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !sent.Sign || !sent.Encrypt || sent.Tech != OpenPGP {
+		t.Errorf("compose defaults: got %+v, want OpenPGP signed and encrypted", sent)
 	}
 	msgs, err := sink.Wait(ctx, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	raw := msgs[0].Data
-	if ct := parseHeader(t, raw).Get("Content-Type"); !strings.HasPrefix(ct, "multipart/encrypted") ||
+	hdr := parseHeader(t, raw)
+	if got := hdr.Get("Subject"); got != "..." {
+		t.Errorf("outer Subject: got %q, want \"...\" (protect_subject defaults to true)", got)
+	}
+	if ct := hdr.Get("Content-Type"); !strings.HasPrefix(ct, "multipart/encrypted") ||
 		!strings.Contains(ct, "application/pgp-encrypted") {
 		t.Fatalf("Content-Type: got %q, want multipart/encrypted PGP/MIME\n%s", ct, raw)
 	}
@@ -126,8 +134,8 @@ func testOpenPGP(t *testing.T, base string) {
 		t.Error("the body travelled in clear text")
 	}
 	plain, status := gpgDecrypt(t, gpg, bobKey, aliceKey, raw)
-	if !bytes.Contains(plain, []byte("Secret for Bob over OpenPGP.")) {
-		t.Errorf("gpg plaintext lacks the body:\n%s", plain)
+	if !bytes.Contains(plain, []byte("Secret for Bob over OpenPGP.")) || !bytes.Contains(plain, []byte(subject)) {
+		t.Errorf("gpg plaintext lacks the body or the protected subject:\n%s", plain)
 	}
 	if !strings.Contains(status, "[GNUPG:] VALIDSIG "+aliceKey.fpr) {
 		t.Errorf("gpg found no valid signature by %s:\n%s", aliceKey.fpr, status)

@@ -193,8 +193,13 @@ func testSMIME(t *testing.T, base string) {
 	}
 
 	setSMIMEPrefs(t, ctx, tb, dbkey)
-	if _, err := tb.SendMessage(ctx, msg); err != nil {
+	msg.Sign, msg.Encrypt, msg.Tech, msg.Auto = false, false, "", true
+	sent, err := tb.SendMessage(ctx, msg)
+	if err != nil {
 		t.Fatal(err)
+	}
+	if !sent.Sign || !sent.Encrypt || sent.Tech != SMIME {
+		t.Errorf("compose defaults: got %+v, want S/MIME signed and encrypted", sent)
 	}
 	msgs, err := sink.Wait(ctx, 1)
 	if err != nil {

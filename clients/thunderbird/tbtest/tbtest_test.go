@@ -118,10 +118,14 @@ func testPlainSend(t *testing.T, base string) {
 	tb := startWithAccount(t, ctx, CopyProfile(t, base), sink)
 
 	subject := "plain hello " + t.Name()
-	id, err := tb.SendMessage(ctx, Message{From: alice, To: []string{bob}, Subject: subject, Body: "Hello Bob.\n"})
+	sent, err := tb.SendMessage(ctx, Message{From: alice, To: []string{bob}, Subject: subject, Body: "Hello Bob.\n", Auto: true})
 	if err != nil {
 		t.Fatal(err)
 	}
+	if sent.Sign || sent.Encrypt || sent.Tech != "" {
+		t.Errorf("compose defaults of an identity without keys: got %+v, want no protection", sent)
+	}
+	id := sent.MessageID
 	msgs, err := sink.Wait(ctx, 1)
 	if err != nil {
 		t.Fatal(err)
