@@ -11,8 +11,10 @@ import (
 	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/binary"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"math/big"
 	"os"
 	"os/exec"
@@ -163,11 +165,14 @@ func testSMIME(t *testing.T, base string) {
 	ctx := testCtx(t)
 	p := newTestPKI(t)
 	dir := CopyProfile(t, base)
-	importSMIME(t, p, dir)
 	sink := smtpsink.Start(t)
-	tb := startWithAccount(t, ctx, dir, sink)
+	dbkey := configureSMIMEClosed(t, ctx, p, dir, sink)
+	tb := Start(t, dir, Options{})
+	if prefs, err := tb.IdentityPrefs(ctx, alice); err != nil || prefs["signing_cert_dbkey"] != dbkey ||
+		prefs["encryptionpolicy"] != float64(2) {
+		t.Fatalf("identity prefs written while closed: got %v, %v", prefs, err)
+	}
 
-	dbkey := nssDBKey(t, p.alice)
 	st, err := tb.CertByDBKey(ctx, dbkey)
 	if err != nil {
 		t.Fatal(err)
@@ -192,7 +197,7 @@ func testSMIME(t *testing.T, base string) {
 		t.Fatalf("send with an unknown signing cert: got %v, want ErrModalDialog about the signing certificate", err)
 	}
 
-	setSMIMEPrefs(t, ctx, tb, dbkey)
+	setSMIMEPrefs(t, ctx, tb, dbkey) // back to what was written while closed
 	msg.Sign, msg.Encrypt, msg.Tech, msg.Auto = false, false, "", true
 	sent, err := tb.SendMessage(ctx, msg)
 	if err != nil {
@@ -211,6 +216,53 @@ func testSMIME(t *testing.T, base string) {
 	}
 	if n := len(sink.Messages()); n != 1 {
 		t.Errorf("sink got %d messages, want 1 (the failed send must send nothing)", n)
+	}
+}
+
+// configureSMIMEClosed does what endymail does: with Thunderbird closed,
+// it imports the certificates into the profile's NSS database and writes
+// alice's S/MIME identity prefs into prefs.js. The account itself is made
+// first, in a Thunderbird run that quits. It returns alice's dbkey.
+func configureSMIMEClosed(t *testing.T, ctx context.Context, p *testPKI, dir string, sink *smtpsink.Sink) string {
+	t.Helper()
+	tb := startWithAccount(t, ctx, dir, sink)
+	prefs, err := tb.IdentityPrefs(ctx, alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tb.Quit(); err != nil {
+		t.Fatal(err)
+	}
+	importSMIME(t, p, dir)
+	dbkey := nssDBKey(t, p.alice)
+	id := "mail.identity." + prefs["key"].(string) + "."
+	appendPrefs(t, dir, map[string]any{
+		id + "signing_cert_name": alice, id + "signing_cert_dbkey": dbkey,
+		id + "encryption_cert_name": alice, id + "encryption_cert_dbkey": dbkey,
+		id + "sign_mail": true, id + "encryptionpolicy": 2, id + "e2etechpref": 1,
+	})
+	return dbkey
+}
+
+// appendPrefs appends user_pref lines to dir/prefs.js (later lines win).
+func appendPrefs(t *testing.T, dir string, prefs map[string]any) {
+	t.Helper()
+	var b strings.Builder
+	for name, v := range prefs {
+		n, _ := json.Marshal(name)
+		val, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&b, "user_pref(%s, %s);\n", n, val)
+	}
+	f, err := os.OpenFile(filepath.Join(dir, "prefs.js"), os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(b.String()); err != nil {
+		t.Fatal(err)
 	}
 }
 
