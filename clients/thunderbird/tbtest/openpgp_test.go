@@ -2,6 +2,7 @@ package tbtest
 
 import (
 	"bytes"
+	"context"
 	"crypto"
 	"fmt"
 	"io"
@@ -82,26 +83,7 @@ func testOpenPGP(t *testing.T, base string) {
 	sink := smtpsink.Start(t)
 	tb := startWithAccount(t, ctx, CopyProfile(t, base), sink)
 
-	if st, err := tb.OwnOpenPGPKeyUsable(ctx, aliceKey.keyID); err != nil || st.Found {
-		t.Fatalf("before import: got %+v, %v; want not found", st, err)
-	}
-	fprs, err := tb.ImportOpenPGPSecretKey(ctx, aliceKey.secret, aliceKey.passphrase)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(fprs) != 1 || !strings.EqualFold(fprs[0], aliceKey.fpr) {
-		t.Fatalf("imported secret keys: got %v, want [%s]", fprs, aliceKey.fpr)
-	}
-	if _, err := tb.ImportOpenPGPPublicKey(ctx, bobKey.public); err != nil {
-		t.Fatal(err)
-	}
-	st, err := tb.OwnOpenPGPKeyUsable(ctx, aliceKey.keyID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !st.Found || !st.SecretAvailable || !st.Personal || st.ErrorMsg != "" {
-		t.Fatalf("OwnOpenPGPKeyUsable(%s): got %+v, want a usable personal key", aliceKey.keyID, st)
-	}
+	importPGPKeys(t, ctx, tb, aliceKey, bobKey)
 	if _, err := tb.SetIdentityAttributes(ctx, alice, map[string]any{
 		"openpgp_key_id": aliceKey.keyID, "e2etechpref": 2, "encryptionpolicy": 2, "sign_mail": true,
 	}); err != nil {
@@ -145,6 +127,32 @@ func testOpenPGP(t *testing.T, base string) {
 	}
 	if missing := MissingFiles(tb.Dir, []string{"pubring.gpg", "secring.gpg"}); len(missing) > 0 {
 		t.Errorf("after import and quit, the profile lacks %v", missing)
+	}
+}
+
+// importPGPKeys imports own's secret key and peer's public key through
+// Thunderbird's OpenPGP API and checks that own's is usable to send.
+func importPGPKeys(t *testing.T, ctx context.Context, tb *Instance, own, peer *pgpKey) {
+	t.Helper()
+	if st, err := tb.OwnOpenPGPKeyUsable(ctx, own.keyID); err != nil || st.Found {
+		t.Fatalf("before import: got %+v, %v; want not found", st, err)
+	}
+	fprs, err := tb.ImportOpenPGPSecretKey(ctx, own.secret, own.passphrase)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fprs) != 1 || !strings.EqualFold(fprs[0], own.fpr) {
+		t.Fatalf("imported secret keys: got %v, want [%s]", fprs, own.fpr)
+	}
+	if _, err := tb.ImportOpenPGPPublicKey(ctx, peer.public); err != nil {
+		t.Fatal(err)
+	}
+	st, err := tb.OwnOpenPGPKeyUsable(ctx, own.keyID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !st.Found || !st.SecretAvailable || !st.Personal || st.ErrorMsg != "" {
+		t.Fatalf("OwnOpenPGPKeyUsable(%s): got %+v, want a usable personal key", own.keyID, st)
 	}
 }
 
