@@ -76,8 +76,25 @@ func Binary(t testing.TB) string {
 // Start runs Thunderbird headless on profileDir with Marionette on a free
 // port, connects and switches to the chrome context. It writes
 // `marionette.port` = 0 into profileDir's user.js, so pass a copy (see
-// [CopyProfile]). Thunderbird is killed when the test ends if it still runs.
+// [CopyProfile]). Thunderbird is killed when the test ends if it still
+// runs. Start fails t when Thunderbird does not come up; see [Launch].
 func Start(t testing.TB, profileDir string, opts Options) *Instance {
+	t.Helper()
+	in, err := Launch(t, profileDir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return in
+}
+
+// ErrStartupBlocked reports a Thunderbird that opened Marionette but whose
+// main window never came up within [Options.StartTimeout], which is what a
+// modal dialog at startup looks like from outside.
+var ErrStartupBlocked = errors.New("thunderbird did not finish starting")
+
+// Launch is [Start] returning an error, for tests that expect Thunderbird
+// not to come up. The error includes Thunderbird's output.
+func Launch(t testing.TB, profileDir string, opts Options) (*Instance, error) {
 	t.Helper()
 	bin := Binary(t)
 	if opts.StartTimeout <= 0 {
@@ -87,7 +104,7 @@ func Start(t testing.TB, profileDir string, opts Options) *Instance {
 		opts.ScriptTimeout = DefaultScriptTimeout
 	}
 	if err := writeUserJS(profileDir); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	portFile := filepath.Join(profileDir, "MarionetteActivePort")
 	os.Remove(portFile) // a stale file from an earlier run would mislead us
@@ -99,7 +116,7 @@ func Start(t testing.TB, profileDir string, opts Options) *Instance {
 	in.cmd.Stdout, in.cmd.Stderr = in.output, in.output
 	setProcessGroup(in.cmd)
 	if err := in.cmd.Start(); err != nil {
-		t.Fatalf("starting thunderbird: %v", err)
+		return nil, fmt.Errorf("starting thunderbird: %w", err)
 	}
 	go func() { in.waitErr = in.cmd.Wait(); close(in.done) }()
 	t.Cleanup(in.cleanup)
@@ -107,9 +124,9 @@ func Start(t testing.TB, profileDir string, opts Options) *Instance {
 	ctx, cancel := context.WithTimeout(context.Background(), opts.StartTimeout)
 	defer cancel()
 	if err := in.connect(ctx, portFile); err != nil {
-		t.Fatalf("thunderbird on %s: %v\n%s", profileDir, err, withoutNoise(in.Output()))
+		return nil, fmt.Errorf("thunderbird on %s: %w\n%s", profileDir, err, withoutNoise(in.Output()))
 	}
-	return in
+	return in, nil
 }
 
 // connect waits for the port file, dials and prepares a chrome session.
@@ -126,12 +143,29 @@ func (in *Instance) connect(ctx context.Context, portFile string) error {
 	// test sees it (see ErrModalDialog) instead of hanging.
 	caps := map[string]any{"unhandledPromptBehavior": "dismiss and notify"}
 	if _, err := in.client.NewSession(ctx, caps); err != nil {
+		if ctx.Err() != nil {
+			// Marionette answers NewSession once the main window is up.
+			return fmt.Errorf("%w: no answer to Marionette:NewSession within the start timeout; "+
+				"a modal dialog at startup is the usual cause%s (%v)", ErrStartupBlocked, startupHint(in.Dir), err)
+		}
 		return err
 	}
 	if err := in.client.SetContext(ctx, marionette.ContextChrome); err != nil {
 		return fmt.Errorf("chrome context (needs --remote-allow-system-access): %w", err)
 	}
 	return in.client.SetScriptTimeout(ctx, in.script)
+}
+
+// startupHint names a known cause of a blocked startup found in the
+// profile, or returns "".
+func startupHint(dir string) string {
+	_, errSec := os.Stat(filepath.Join(dir, "secring.gpg"))
+	_, errPass := os.Stat(filepath.Join(dir, "encrypted-openpgp-passphrase.txt"))
+	if errSec == nil && errPass != nil {
+		return `, here probably "OpenPGP corruption detected": secring.gpg exists but ` +
+			`encrypted-openpgp-passphrase.txt does not (start a profile once before adding secret keys)`
+	}
+	return ""
 }
 
 func net2addr(port int) string { return "127.0.0.1:" + strconv.Itoa(port) }

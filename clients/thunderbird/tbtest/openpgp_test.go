@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"crypto"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
@@ -189,4 +191,38 @@ func pgpMIMEPayload(t *testing.T, raw []byte) []byte {
 		t.Fatalf("no armored PGP MESSAGE in:\n%s", raw)
 	}
 	return raw[i : j+len(end)]
+}
+
+// testSecretKeyBeforeFirstStart proves the known trap that the harness
+// must report rather than hang on: a secret key in a profile that never
+// started (no encrypted-openpgp-passphrase.txt) makes Thunderbird raise
+// "OpenPGP corruption detected" at startup, before its main window
+// appears. The same key files in a first-started profile start fine.
+func testSecretKeyBeforeFirstStart(t *testing.T, base string) {
+	k := newPGPKey(t, "Alice Test", alice)
+	var sec, pub bytes.Buffer
+	if err := k.entity.SerializePrivateWithoutSigning(&sec, pgpConfig); err != nil {
+		t.Fatal(err)
+	}
+	if err := k.entity.Serialize(&pub); err != nil {
+		t.Fatal(err)
+	}
+	addKeyrings := func(dir string) string {
+		writeFile(t, filepath.Join(dir, "secring.gpg"), sec.Bytes())
+		writeFile(t, filepath.Join(dir, "pubring.gpg"), pub.Bytes())
+		return dir
+	}
+
+	tb, err := Launch(t, addKeyrings(CopyProfile(t, base)), Options{})
+	if err != nil {
+		t.Fatalf("first-started profile with keyrings: %v", err)
+	}
+	if err := tb.Quit(); err != nil {
+		t.Error(err)
+	}
+
+	_, err = Launch(t, addKeyrings(NewProfile(t)), Options{StartTimeout: 30 * time.Second})
+	if !errors.Is(err, ErrStartupBlocked) || !strings.Contains(err.Error(), "OpenPGP corruption detected") {
+		t.Fatalf("never-started profile with keyrings: got %v, want ErrStartupBlocked naming OpenPGP corruption", err)
+	}
 }

@@ -47,6 +47,7 @@ func TestThunderbird(t *testing.T) {
 	t.Run("PlainSend", func(t *testing.T) { testPlainSend(t, base) })
 	t.Run("SMIME", func(t *testing.T) { testSMIME(t, base) })
 	t.Run("OpenPGP", func(t *testing.T) { testOpenPGP(t, base) })
+	t.Run("SecretKeyBeforeFirstStart", func(t *testing.T) { testSecretKeyBeforeFirstStart(t, base) })
 }
 
 // startWithAccount starts Thunderbird on dir with alice's account sending
