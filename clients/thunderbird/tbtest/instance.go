@@ -1,21 +1,27 @@
 // Package tbtest runs the real Thunderbird from Go tests: it creates and
 // copies profiles, starts Thunderbird headless with Marionette, and runs
-// chrome-context JavaScript in it (accounts, NSS certificate checks, the
-// OpenPGP key checks, sending a message through Thunderbird's own send path).
+// chrome-context JavaScript in it (accounts, identity prefs, NSS
+// certificate checks, OpenPGP key import and checks, and sending a message
+// through Thunderbird's own send path).
 //
-// Typical use in a test:
+// Typical use in a test, with an SMTP sink from internal/smtpsink:
 //
 //	base := tbtest.NewProfile(t)
 //	tbtest.FirstStart(t, base)         // writes prefs.js, cert9.db, key4.db, ...
 //	dir := tbtest.CopyProfile(t, base)  // Marionette writes prefs: use a copy
 //	tb := tbtest.Start(t, dir, tbtest.Options{})
-//	id, err := tb.AddMailAccount(ctx, tbtest.Account{...})
-//	err = tb.SendMessage(ctx, tbtest.Message{...})
-//	tb.Quit()
+//	tb.AddMailAccount(ctx, tbtest.Account{Address: a, SMTPHost: sink.Host(), SMTPPort: sink.Port()})
+//	tb.Quit()                           // now configure the closed profile
+//	tb = tbtest.Start(t, dir, tbtest.Options{})
+//	sent, err := tb.SendMessage(ctx, tbtest.Message{From: a, To: to, Auto: true})
+//	msgs, err := sink.Wait(ctx, 1)
 //
 // Every Thunderbird gets its own HOME (a test temp dir), so nothing touches
 // the real user's configuration. A missing Thunderbird skips the test (or
 // fails it under ENDYMAIL_REQUIRE_INTEROP=1, see internal/interop).
+// Nothing blocks forever: a modal dialog during a script is dismissed and
+// reported as [ErrModalDialog] with its text, a dialog at startup as
+// [ErrStartupBlocked], and every wait has a timeout.
 package tbtest
 
 import (
