@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -17,7 +16,6 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
 	"github.com/ProtonMail/go-crypto/openpgp/s2k"
-	"github.com/endymail/endymail/internal/interop"
 	"github.com/endymail/endymail/internal/smtpsink"
 )
 
@@ -78,7 +76,6 @@ func armored(t *testing.T, blockType string, serialize func(io.Writer) error) st
 }
 
 func testOpenPGP(t *testing.T, base string) {
-	gpg := interop.Need(t, "gpg", "gnupg")
 	ctx := testCtx(t)
 	aliceKey := newPGPKey(t, "Alice Test", alice)
 	bobKey := newPGPKey(t, "Bob Test", bob)
@@ -117,7 +114,7 @@ func testOpenPGP(t *testing.T, base string) {
 	if bytes.Contains(raw, []byte("Secret for Bob")) {
 		t.Error("the body travelled in clear text")
 	}
-	plain, status := gpgDecrypt(t, gpg, bobKey, aliceKey, raw)
+	plain, status := DecryptPGPMIME(t, raw, bobKey.secret, bobKey.passphrase, aliceKey.public)
 	if !bytes.Contains(plain, []byte("Secret for Bob over OpenPGP.")) || !bytes.Contains(plain, []byte(subject)) {
 		t.Errorf("gpg plaintext lacks the body or the protected subject:\n%s", plain)
 	}
@@ -156,41 +153,6 @@ func importPGPKeys(t *testing.T, ctx context.Context, tb *Instance, own, peer *p
 	if !st.Found || !st.SecretAvailable || !st.Personal || st.ErrorMsg != "" {
 		t.Fatalf("OwnOpenPGPKeyUsable(%s): got %+v, want a usable personal key", own.keyID, st)
 	}
-}
-
-// gpgDecrypt decrypts the PGP/MIME message raw as recipient, with sender's
-// public key known, in a fresh GnuPG home; it returns the plaintext and
-// the --status-fd lines.
-func gpgDecrypt(t *testing.T, gpg string, recipient, sender *pgpKey, raw []byte) ([]byte, string) {
-	t.Helper()
-	home := t.TempDir()
-	run := func(stdin []byte, args ...string) []byte {
-		return runTool(t, gpg, stdin, append([]string{"--homedir", home, "--batch",
-			"--pinentry-mode", "loopback", "--passphrase", recipient.passphrase}, args...)...)
-	}
-	run([]byte(recipient.secret), "--import")
-	run([]byte(sender.public), "--import")
-	cipher := pgpMIMEPayload(t, raw)
-	statusFile := filepath.Join(home, "status")
-	plain := run(cipher, "--status-file", statusFile, "--decrypt")
-	status, err := os.ReadFile(statusFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return plain, string(status)
-}
-
-// pgpMIMEPayload returns the armored "PGP MESSAGE" block of a PGP/MIME
-// message (RFC 3156 part 2).
-func pgpMIMEPayload(t *testing.T, raw []byte) []byte {
-	t.Helper()
-	const begin, end = "-----BEGIN PGP MESSAGE-----", "-----END PGP MESSAGE-----"
-	i := bytes.Index(raw, []byte(begin))
-	j := bytes.Index(raw, []byte(end))
-	if i < 0 || j < i {
-		t.Fatalf("no armored PGP MESSAGE in:\n%s", raw)
-	}
-	return raw[i : j+len(end)]
 }
 
 // testSecretKeyBeforeFirstStart proves the known trap that the harness

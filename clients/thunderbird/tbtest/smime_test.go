@@ -17,13 +17,11 @@ import (
 	"fmt"
 	"math/big"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/endymail/endymail/internal/interop"
 	"github.com/endymail/endymail/internal/smtpsink"
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
@@ -62,7 +60,6 @@ func newTestPKI(t *testing.T) *testPKI {
 	p.bob, p.bobKey = p.leaf(t, bob)
 	writePEM(t, p.path("ca.pem"), "CERTIFICATE", p.ca.Raw)
 	writePEM(t, p.path("bob.pem"), "CERTIFICATE", p.bob.Raw)
-	writePEM(t, p.path("bob.key"), "PRIVATE KEY", mustPKCS8(t, p.bobKey))
 	return p
 }
 
@@ -161,7 +158,6 @@ func importSMIME(t *testing.T, p *testPKI, dir string) {
 }
 
 func testSMIME(t *testing.T, base string) {
-	openssl := interop.Need(t, "openssl", "openssl")
 	ctx := testCtx(t)
 	p := newTestPKI(t)
 	dir := CopyProfile(t, base)
@@ -210,7 +206,7 @@ func testSMIME(t *testing.T, base string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkSMIMEMessage(t, openssl, p, msgs[0].Data)
+	checkSMIMEMessage(t, p, msgs[0].Data)
 	if err := tb.Quit(); err != nil {
 		t.Error(err)
 	}
@@ -286,7 +282,7 @@ func setSMIMEPrefs(t *testing.T, ctx context.Context, tb *Instance, dbkey string
 // checkSMIMEMessage proves raw is S/MIME enveloped data that bob can
 // decrypt with openssl, holding a multipart/signed part that openssl
 // verifies against the CA as signed by alice.
-func checkSMIMEMessage(t *testing.T, openssl string, p *testPKI, raw []byte) {
+func checkSMIMEMessage(t *testing.T, p *testPKI, raw []byte) {
 	t.Helper()
 	if ct := parseHeader(t, raw).Get("Content-Type"); !strings.HasPrefix(ct, "application/pkcs7-mime") ||
 		!strings.Contains(ct, "enveloped-data") {
@@ -295,37 +291,21 @@ func checkSMIMEMessage(t *testing.T, openssl string, p *testPKI, raw []byte) {
 	if bytes.Contains(raw, []byte("Secret for Bob.")) {
 		t.Error("the body travelled in clear text")
 	}
-	writeFile(t, p.path("sent.eml"), raw)
-	dec := runTool(t, openssl, nil, "smime", "-decrypt", "-in", p.path("sent.eml"),
-		"-inkey", p.path("bob.key"), "-recip", p.path("bob.pem"))
-	if !bytes.HasPrefix(dec, []byte("Content-Type: multipart/signed; protocol=\"application/pkcs7-signature\"")) {
-		t.Errorf("decrypted part is not S/MIME multipart/signed:\n%.300s", dec)
+	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: mustPKCS8(t, p.bobKey)})
+	res := DecryptVerifySMIME(t, raw, keyPEM, certPEM(p.bob), certPEM(p.ca))
+	if !bytes.HasPrefix(res.Inner, []byte("Content-Type: multipart/signed; protocol=\"application/pkcs7-signature\"")) {
+		t.Errorf("decrypted part is not S/MIME multipart/signed:\n%.300s", res.Inner)
 	}
-	content := runTool(t, openssl, dec, "smime", "-verify", "-CAfile", p.path("ca.pem"),
-		"-signer", p.path("signer.pem"))
-	if signer := readCertPEM(t, p.path("signer.pem")); !signer.Equal(p.alice) {
-		t.Errorf("signer: got %s, want alice's certificate", signer.Subject)
+	if !res.Signer.Equal(p.alice) {
+		t.Errorf("signer: got %s, want alice's certificate", res.Signer.Subject)
 	}
-	if !bytes.Contains(content, []byte("Secret for Bob.")) {
-		t.Errorf("verified content lacks the body:\n%s", content)
+	if !bytes.Contains(res.Content, []byte("Secret for Bob.")) {
+		t.Errorf("verified content lacks the body:\n%s", res.Content)
 	}
 }
 
-func readCertPEM(t *testing.T, path string) *x509.Certificate {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	blk, _ := pem.Decode(b)
-	if blk == nil {
-		t.Fatalf("%s holds no PEM block", path)
-	}
-	c, err := x509.ParseCertificate(blk.Bytes)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+func certPEM(c *x509.Certificate) []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})
 }
 
 func writeFile(t *testing.T, path string, data []byte) {
@@ -333,21 +313,4 @@ func writeFile(t *testing.T, path string, data []byte) {
 	if err := os.WriteFile(path, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// runTool runs a peer program with stdin and a one-minute limit and returns
-// its standard output; it fails t when the program fails.
-func runTool(t *testing.T, bin string, stdin []byte, args ...string) []byte {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Stdin = bytes.NewReader(stdin)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("%s %s: %v\n%s", filepath.Base(bin), strings.Join(args, " "), err, stderr.Bytes())
-	}
-	return out
 }
