@@ -130,6 +130,8 @@ func Launch(t testing.TB, profileDir string, opts Options) (*Instance, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), opts.StartTimeout)
 	defer cancel()
 	if err := in.connect(ctx, portFile); err != nil {
+		killProcess(in.cmd) // a blocked Thunderbird would only burn CPU
+		<-in.done
 		return nil, fmt.Errorf("thunderbird on %s: %w\n%s", profileDir, err, withoutNoise(in.Output()))
 	}
 	return in, nil
