@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/endymail/endymail/clients"
@@ -238,18 +237,4 @@ func syncFile(name string) error {
 	}
 	defer f.Close()
 	return f.Sync()
-}
-
-// syncDir makes a rename durable. Windows cannot open folders for sync;
-// there it is a no-op.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return nil
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !strings.Contains(err.Error(), "invalid argument") {
-		return err
-	}
-	return nil
 }
