@@ -207,3 +207,31 @@ func checkBackup(t *testing.T, dir, prefsJS, pubring string) {
 		t.Errorf("manifest: original openpgp_key_id got %+v (listed %v), want listed as absent", p, ok)
 	}
 }
+
+func TestDiscoveryFlatpakAndSnap(t *testing.T) {
+	home := t.TempDir()
+	for _, root := range []string{
+		filepath.Join(home, ".var", "app", "org.mozilla.Thunderbird", ".thunderbird"),
+		filepath.Join(home, "snap", "thunderbird", "common", ".thunderbird"),
+	} {
+		copyTreeT(t, startedProfile(t), filepath.Join(root, "abcd1234.default"))
+		ini := "[Profile0]\nName=default\nIsRelative=1\nPath=abcd1234.default\nDefault=1\n\n[General]\nStartWithLastProfile=1\nVersion=2\n"
+		if err := os.WriteFile(filepath.Join(root, "profiles.ini"), []byte(ini), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ids, err := New(Options{Home: home}).Identities(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	locations := map[string]int{}
+	for _, id := range ids {
+		if id.Client != ClientName || id.Enabled {
+			t.Errorf("identity %+v: want client thunderbird, not enabled", id)
+		}
+		locations[id.Location]++
+	}
+	if len(locations) != 2 || len(ids) != 6 {
+		t.Errorf("got %d identities in %d profiles (%v), want 3 in each of 2", len(ids), len(locations), locations)
+	}
+}
