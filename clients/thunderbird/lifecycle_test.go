@@ -160,6 +160,14 @@ func TestRotationKeepsOldKeysAndRevertsAll(t *testing.T) {
 			t.Errorf("after Revert %s is left", k)
 		}
 	}
+	stamps, _ := filepath.Glob(filepath.Join(dir, backupDir, "2*"))
+	if len(stamps) != 1 || fileExists(filepath.Join(stamps[0], secringFile)) {
+		t.Errorf("backups after the last Revert: got %v, want only the pre-endymail one (no secring.gpg)", stamps)
+	}
+	keys := nssKeys(t, stamps[0])
+	if strings.Contains(keys, "endymail") {
+		t.Errorf("the kept backup's key4.db holds endymail's key:\n%s", keys)
+	}
 }
 
 func TestUserJSOverrideWarns(t *testing.T) {
