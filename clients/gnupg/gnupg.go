@@ -41,7 +41,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/endymail/endymail/clients"
@@ -156,12 +155,3 @@ func (c *Configurator) Identities(ctx context.Context) ([]clients.Identity, erro
 	return ids, nil
 }
 
-// hasAddress reports whether a user ID of k carries address.
-func hasAddress(k key, address string) bool {
-	for _, uid := range k.UserIDs {
-		if strings.EqualFold(uidAddress(uid), address) {
-			return true
-		}
-	}
-	return false
-}
