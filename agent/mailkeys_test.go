@@ -157,7 +157,6 @@ func TestRotateKeepsOldAndDisable(t *testing.T) {
 	if err != nil || again.AlreadyEnabled {
 		t.Errorf("enable after forget: %+v %v", again, err)
 	}
-	_ = proto.Version
 }
 
 func TestRemovedDeviceCannotOpenNewBundles(t *testing.T) {
