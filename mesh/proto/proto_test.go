@@ -81,7 +81,7 @@ func TestBundleSealOpen(t *testing.T) {
 	a := DeviceProfile{Name: "a", SignKey: mustKey(t).Public(), HPKEKey: kemA.PublicKey().Bytes()}
 	b := DeviceProfile{Name: "b", SignKey: mustKey(t).Public(), HPKEKey: kemB.PublicKey().Bytes()}
 	content := []byte("secret keys")
-	blob, ref, err := SealBundle("MACC", "mail", 3, content, []DeviceProfile{a})
+	blob, ref, err := SealBundle("MACC", "mail", 3, content, []DeviceProfile{a}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

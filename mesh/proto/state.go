@@ -40,8 +40,8 @@ type State struct {
 	// RecoveryKey is the HPKE public key every bundle is also sealed to;
 	// its private half is derived from the root seed (RecoveryKEM).
 	RecoveryKey []byte
-	Seq      uint64 // sequence number of the head entry
-	Head     string // EntryID of the head entry
+	Seq         uint64 // sequence number of the head entry
+	Head        string // EntryID of the head entry
 
 	Devices   map[string]*Device    // by DeviceID, current devices only
 	Removed   map[string]bool       // DeviceIDs ever removed: never re-added
