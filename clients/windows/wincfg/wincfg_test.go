@@ -10,6 +10,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"io/fs"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -116,7 +117,7 @@ type env struct {
 func newEnv(t testing.TB) *env {
 	t.Helper()
 	e := &env{user: winreg.NewMemory(), machine: winreg.NewMemory(), store: newFakeStore(),
-		local: t.TempDir(), stateDir: filepath.Join(t.TempDir(), "clients", "windows")}
+		local: tempDir(t), stateDir: filepath.Join(tempDir(t), "clients", "windows")}
 	must := func(err error) {
 		t.Helper()
 		if err != nil {
@@ -146,8 +147,10 @@ func (e *env) configurator() *Configurator {
 		return ""
 	}
 	return New(Options{
-		StateDir:  e.stateDir,
-		Open:      func() (*winmail.System, error) { return &winmail.System{Store: e.store, User: e.user, Machine: e.machine, Getenv: getenv}, nil },
+		StateDir: e.stateDir,
+		Open: func() (*winmail.System, error) {
+			return &winmail.System{Store: e.store, User: e.user, Machine: e.machine, Getenv: getenv}, nil
+		},
 		Processes: func() ([]string, error) { return append([]string{"System", "explorer.exe"}, e.running...), nil },
 		CheckKey:  e.store.checkKey,
 	})
@@ -304,3 +307,28 @@ func readHex(t testing.TB, name string) []byte {
 }
 
 var ctx = context.Background()
+
+// tempDir is t.TempDir for this package's tests, which also run as a
+// Windows binary under Wine: Go's os.RemoveAll on Windows deletes with
+// FILE_DISPOSITION_INFORMATION_EX, which Wine 8 answers with "invalid
+// function", while os.Remove (DeleteFileW) works there.
+func tempDir(t testing.TB) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "wincfg-test-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		var paths []string
+		filepath.WalkDir(dir, func(p string, _ fs.DirEntry, err error) error {
+			paths = append(paths, p)
+			return nil
+		})
+		for i := len(paths) - 1; i >= 0; i-- {
+			if err := os.Remove(paths[i]); err != nil {
+				t.Errorf("clean up: %v", err)
+			}
+		}
+	})
+	return dir
+}
