@@ -115,9 +115,10 @@ func (c *Configurator) ready(ctx context.Context) (*winmail.System, error) {
 
 // Identities lists the addresses of the Outlook profiles and Windows Live
 // Mail accounts. An identity is Enabled when endymail configured its
-// address and the client still signs with that certificate. Profiles or
-// files that cannot be read are listed (not enabled) and their errors,
-// wrapping [clients.ErrCorrupt], returned with the list.
+// address and the client still signs with that certificate. An Outlook
+// profile whose security settings cannot be read is listed (not enabled);
+// an account file that cannot be read is not; their errors, wrapping
+// [clients.ErrCorrupt], come back with the list.
 func (c *Configurator) Identities(ctx context.Context) ([]clients.Identity, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -137,6 +138,9 @@ func (c *Configurator) Identities(ctx context.Context) ([]clients.Identity, erro
 	for _, f := range found {
 		if f.err != nil {
 			errs = append(errs, f.err)
+		}
+		if f.Address == "" {
+			continue // an account file that could not be read
 		}
 		key := strings.ToLower(f.Address)
 		if _, ok := records[key]; !ok {
