@@ -38,22 +38,6 @@ int main(void) {
 // file for alice and someone else's Outlook security setting.
 const wincfgFixtures = "../../clients/windows/wincfg/testdata/"
 
-// TestWindowsVet keeps the whole module building and vetting for Windows.
-func TestWindowsVet(t *testing.T) {
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("go tool not in PATH")
-	}
-	for _, args := range [][]string{{"vet", "./..."}, {"build", "./..."}} {
-		cmd := exec.Command(goTool, args...)
-		cmd.Dir = "../.."
-		cmd.Env = append(os.Environ(), "GOOS=windows", "GOARCH=amd64", "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Errorf("GOOS=windows go %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-	}
-}
-
 // TestEndymailExe runs the real endymail.exe under Wine against a mesh
 // service running natively: init, enable (refused while a program called
 // OUTLOOK.EXE runs, applied by configure once it exits), accounts, and

@@ -146,8 +146,8 @@ func describeApply(rec *record, u *winmail.Undo, keyWasOK bool) (actions, warnin
 // changed since are left alone and reported as warnings), the certificates
 // imported for address leave CurrentUser\My, and the personal CA leaves
 // its store when no other address's record names it (removing it from
-// Root shows Windows' confirmation dialog). An address without a record is
-// a no-op.
+// Root shows Windows' confirmation dialog; a refusal or failure there is a
+// warning, not an error). An address without a record is a no-op.
 func (c *Configurator) Revert(ctx context.Context, address string) (clients.Report, error) {
 	rep := clients.Report{Client: Client}
 	sys, err := c.ready(ctx)
@@ -172,7 +172,11 @@ func (c *Configurator) Revert(ctx context.Context, address string) (clients.Repo
 			err = sys.RemoveCA(&rec.Undo)
 			caRemoved = err == nil
 		}
-		errs = append(errs, err)
+		// Not a failure: the user may have answered No to Windows' dialog,
+		// and asking again on every retry would be worse.
+		if err != nil {
+			rep.Warnings = append(rep.Warnings, fmt.Sprintf("the personal CA %s stays in CurrentUser\\%s (remove it with certmgr.msc): %v", rec.Undo.CA, rec.Undo.CAStore, err))
+		}
 	}
 	changed, failed := splitChangedSince(errors.Join(errs...))
 	for _, e := range changed {

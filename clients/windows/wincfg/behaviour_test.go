@@ -117,6 +117,22 @@ func TestCAShared(t *testing.T) {
 	}
 }
 
+// TestCARemovalRefused: a No to Windows' dialog about removing the CA from
+// Root does not fail the Revert; it is reported and not asked again.
+func TestCARemovalRefused(t *testing.T) {
+	e := newEnv(t)
+	c := e.configurator()
+	mustApply(t, c, e.material(t, alice))
+	e.store.refuse = certstore.Root
+	r, err := c.Revert(ctx, alice)
+	if err != nil || len(r.Warnings) != 1 || !strings.Contains(r.Warnings[0], "stays in CurrentUser\\Root") {
+		t.Fatalf("Revert: got %q, %v; want one warning about the CA", r.Warnings, err)
+	}
+	if r, err := c.Revert(ctx, alice); err != nil || r.Changed() || len(r.Warnings) != 0 {
+		t.Errorf("second Revert: got %+v, %v; want a no-op", r, err)
+	}
+}
+
 // TestRevertLeavesUserChanges: a value the user changed after Apply is
 // kept and reported; the rest is restored.
 func TestRevertLeavesUserChanges(t *testing.T) {

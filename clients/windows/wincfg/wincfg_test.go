@@ -9,6 +9,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io/fs"
 	"math/big"
@@ -37,6 +38,7 @@ type fakeStore struct {
 	mu      sync.Mutex
 	stores  map[certstore.Store]map[certstore.Thumbprint]bool
 	imports int
+	refuse  certstore.Store // Delete from this store fails, as when the user answers No
 }
 
 var _ winmail.CertStore = (*fakeStore)(nil)
@@ -75,6 +77,9 @@ func (f *fakeStore) TrustCA(ca *x509.Certificate) (certstore.Store, error) {
 func (f *fakeStore) Delete(s certstore.Store, t certstore.Thumbprint) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if s == f.refuse {
+		return errors.New("the operation was canceled by the user")
+	}
 	delete(f.stores[s], t)
 	return nil
 }
