@@ -96,22 +96,29 @@ func TestEndymailExe(t *testing.T) {
 	if !strings.Contains(out, "windows: removed certificate "+tp.String()) {
 		t.Errorf("disable: got\n%s\nwant the certificate removed", out)
 	}
-	if b, _ := regBinary(t, p, secKey, outlook.SettingsValue); !bytes.Equal(b, theirs) {
-		t.Errorf("Outlook settings after disable: got %x, want the original %x", b, theirs)
+	checkRestored(t, p, secKey, theirs, acctFile, origAcct, tp)
+	if _, err := os.Stat(stateFile); err == nil {
+		t.Errorf("undo record %s still there after disable", stateFile)
+	}
+}
+
+// checkRestored checks that the Outlook profile and the account file hold
+// their original bytes and that the key of tp is gone.
+func checkRestored(t *testing.T, p *Prefix, secKey string, settings []byte, acctFile string, acct []byte, tp certstore.Thumbprint) {
+	t.Helper()
+	if b, _ := regBinary(t, p, secKey, outlook.SettingsValue); !bytes.Equal(b, settings) {
+		t.Errorf("Outlook settings after disable: got %x, want the original %x", b, settings)
 	}
 	if b, ok := regBinary(t, p, secKey, outlook.DefaultsValue); ok {
 		t.Errorf("%s still there after disable: %x", outlook.DefaultsValue, b)
 	}
-	if b, _ := os.ReadFile(acctFile); !bytes.Equal(b, origAcct) {
+	if b, _ := os.ReadFile(acctFile); !bytes.Equal(b, acct) {
 		t.Errorf("account file after disable differs from the original")
 	}
 	// Wine keeps a deleted certificate's registry key (TESTING.md); the
 	// proof of the removal is that its key is gone.
 	if _, err := p.Run(t, probe(t), "checkkey", tp.String()); err == nil {
 		t.Errorf("the private key of %s is still usable after disable", tp)
-	}
-	if _, err := os.Stat(stateFile); err == nil {
-		t.Errorf("undo record %s still there after disable", stateFile)
 	}
 }
 

@@ -53,19 +53,7 @@ func (c *Configurator) Apply(ctx context.Context, m clients.Material) (clients.R
 	if keyOK && inPlace(rec, mine, tp, m.SMIME.CA) {
 		return rep, nil
 	}
-	u, err := sys.Apply(m.Address, m.SMIME.PKCS12, m.SMIME.Password, m.SMIME.CA, winmail.Options{SignByDefault: true})
-	if err == nil && u.Thumbprint != tp {
-		err = fmt.Errorf("%w: the PKCS#12 for %s holds certificate %s, the material names %s",
-			clients.ErrCorrupt, m.Address, u.Thumbprint, tp)
-	}
-	if err == nil {
-		if kerr := c.opts.CheckKey(tp); kerr != nil {
-			err = fmt.Errorf("confirm the private key of certificate %s: %w", tp, kerr)
-		}
-	}
-	if errors.Is(err, winmail.ErrNoClient) {
-		err = fmt.Errorf("%w: %w", clients.ErrNoIdentity, err)
-	}
+	u, err := c.apply(sys, m, tp)
 	if err != nil {
 		return rep, c.rollback(sys, rec, u, err)
 	}
@@ -78,6 +66,25 @@ func (c *Configurator) Apply(ctx context.Context, m clients.Material) (clients.R
 		return rep, c.rollback(sys, rec, u, err)
 	}
 	return rep, nil
+}
+
+// apply runs winmail's Apply for m and confirms that it imported the
+// certificate tp with a usable key. The returned undo record is never nil.
+func (c *Configurator) apply(sys *winmail.System, m clients.Material, tp certstore.Thumbprint) (*winmail.Undo, error) {
+	u, err := sys.Apply(m.Address, m.SMIME.PKCS12, m.SMIME.Password, m.SMIME.CA, winmail.Options{SignByDefault: true})
+	switch {
+	case errors.Is(err, winmail.ErrNoClient):
+		return u, fmt.Errorf("%w: %w", clients.ErrNoIdentity, err)
+	case err != nil:
+		return u, err
+	case u.Thumbprint != tp:
+		return u, fmt.Errorf("%w: the PKCS#12 for %s holds certificate %s, the material names %s",
+			clients.ErrCorrupt, m.Address, u.Thumbprint, tp)
+	}
+	if err := c.opts.CheckKey(tp); err != nil {
+		return u, fmt.Errorf("confirm the private key of certificate %s: %w", tp, err)
+	}
+	return u, nil
 }
 
 // inPlace reports whether the record and the clients already show the
