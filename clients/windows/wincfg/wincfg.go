@@ -3,14 +3,14 @@
 // Live Mail, configured together through package winmail.
 //
 // Around winmail it adds what the agent needs: it writes nothing while
-// outlook.exe or wlmail.exe run ([clients.ErrClientRunning]); it checks the
-// clients' files before the first write, so a corrupt profile or account
-// file changes nothing ([clients.ErrCorrupt]); it keeps winmail's undo
-// records per address in a state folder (JSON, mode 0600, written
-// atomically, merged across Applies so that one Revert undoes them all);
-// and it skips the certificate import when the store already holds a usable
-// key and every client points at it, so the agent's reconcile loop does not
-// pile up key containers.
+// outlook.exe, wlmail.exe or winmail.exe run ([clients.ErrClientRunning]);
+// it checks the clients' files before the first write, so a corrupt
+// profile or account file changes nothing ([clients.ErrCorrupt]); it keeps
+// winmail's undo records per address in a state folder (JSON, mode 0600,
+// written atomically, merged across Applies so that one Revert undoes them
+// all); and it skips the certificate import when the store already holds
+// a usable key and every client points at it, so the agent's reconcile
+// loop does not pile up key containers.
 //
 // Use [New] with the state folder under the device home. These clients
 // speak S/MIME only; the OpenPGP half of the material is not used here.
@@ -37,8 +37,10 @@ const (
 )
 
 // processNames are the clients that must be closed while their settings
-// change: both read the settings at start and may write them back.
-var processNames = []string{"outlook.exe", "wlmail.exe"}
+// change: they read the settings at start and may write them back.
+// winmail.exe is Windows Mail (Vista), whose store package wlmail also
+// finds.
+var processNames = []string{"outlook.exe", "wlmail.exe", "winmail.exe"}
 
 // Options configure a [Configurator]. The function fields exist for tests;
 // nil means the real Windows system.
