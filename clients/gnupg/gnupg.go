@@ -154,4 +154,3 @@ func (c *Configurator) Identities(ctx context.Context) ([]clients.Identity, erro
 	}
 	return ids, nil
 }
-
