@@ -72,6 +72,7 @@ type Server struct {
 	mu     sync.Mutex            // guards states and locks
 	states map[string]*acctState // verified state cache, by account
 	pruned time.Time             // last pruning of expired requests
+	stop   context.CancelFunc    // ends the store subscription
 }
 
 // New returns a service over cfg.Store.
@@ -98,7 +99,27 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.hub.init()
 	s.limit.init(s.lim, s.now)
+	ctx, stop := context.WithCancel(context.Background())
+	s.stop = stop
+	if n, ok := s.st.(store.Notifier); ok {
+		go n.Subscribe(ctx, s.hub.notify)
+	}
 	return s, nil
+}
+
+// Close stops the service's background work (the store subscription of a
+// shared store). It does not close the store.
+func (s *Server) Close() { s.stop() }
+
+// changed wakes the long polls on account, in this instance and, through a
+// shared store, in every other.
+func (s *Server) changed(ctx context.Context, account string) {
+	s.hub.notify(account)
+	if n, ok := s.st.(store.Notifier); ok {
+		if err := n.Notify(context.WithoutCancel(ctx), account); err != nil {
+			s.log.Warn("notifying other instances", "account", account, "err", err)
+		}
+	}
 }
 
 func (l *Limits) fill(d Limits) {
