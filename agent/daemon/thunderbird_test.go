@@ -62,8 +62,14 @@ func TestNewDeviceThunderbirdConfigured(t *testing.T) {
 		t.Fatalf("B's agent on Thunderbird: got %+v", cs)
 	}
 	c.wait(t)
+	checkThunderbird(t, ctx, profile)
+}
 
-	tb = tbtest.Start(t, profile, tbtest.Options{})
+// checkThunderbird asks the real Thunderbird whether alice's identity in
+// profile has a certificate valid for mail and a usable own OpenPGP key.
+func checkThunderbird(t *testing.T, ctx context.Context, profile string) {
+	t.Helper()
+	tb := tbtest.Start(t, profile, tbtest.Options{})
 	defer tb.Quit()
 	prefs, err := tb.IdentityPrefs(ctx, alice)
 	if err != nil {
