@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/endymail/endymail/agent"
@@ -119,8 +121,8 @@ func printAgentRun(e *env, r *agentRun) {
 	if !r.LastRun.IsZero() {
 		fmt.Fprintf(e.stdout, "  last run %s (%s): %s\n", r.LastRun.Local().Format(time.DateTime), r.Reason, r.Summary)
 	}
-	for addr, cs := range r.Addresses {
-		for _, c := range cs {
+	for _, addr := range slices.Sorted(maps.Keys(r.Addresses)) {
+		for _, c := range r.Addresses[addr] {
 			fmt.Fprintf(e.stdout, "  %s in %s: %s %s\n", addr, c.Client, c.Status, c.Error)
 		}
 	}
