@@ -34,6 +34,8 @@ func runMesh(ctx context.Context, e *env, args []string) error {
 	bits := fs.Int("pow-bits", 20, "proof-of-work difficulty in leading zero `BITS`")
 	pg := fs.String("postgres", "", "PostgreSQL `DSN`: use it instead of the embedded store")
 	level := fs.String("log-level", "info", "log `LEVEL`: debug, info, warn, error")
+	var wkd stringList
+	fs.Var(&wkd, "wkd-domain", "answer the Web Key Directory of mail `DOMAIN` (repeatable)")
 	if err := noArgs(fs, args[1:]); err != nil {
 		return err
 	}
@@ -57,7 +59,7 @@ func runMesh(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	srv, err := server.New(server.Config{Store: st, Logger: logger, PoWKey: key, PoWBits: *bits})
+	srv, err := server.New(server.Config{Store: st, Logger: logger, PoWKey: key, PoWBits: *bits, WKDDomains: wkd})
 	if err != nil {
 		return err
 	}
