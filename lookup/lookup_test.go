@@ -102,7 +102,9 @@ func TestHostileSourcesChangeNothing(t *testing.T) {
 	mallory2 := localAccount(t, "mallory@example.com")
 	mallory2.add(t, mallory2.admin, proto.KindPublish, func(e *proto.Entry) { e.Publish = &proto.Publish{Address: alice, OpenPGP: bobKey} })
 	wrongUID, _ := json.Marshal(proto.Lookup{Address: alice, Account: mallory2.st.Account, Log: mallory2.log})
-	give := func(b []byte) func(int, []byte) (int, []byte) { return func(int, []byte) (int, []byte) { return 200, b } }
+	give := func(b []byte) func(int, []byte) (int, []byte) {
+		return func(int, []byte) (int, []byte) { return 200, b }
+	}
 	notFound := func(int, []byte) (int, []byte) { return 404, []byte(`{"error":{"code":"not_found","message":"no"}}`) }
 
 	cases := []hostileCase{
