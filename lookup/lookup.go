@@ -105,11 +105,11 @@ func New(cfg Config) (*Resolver, error) {
 
 // Outcome is the result of one lookup.
 type Outcome struct {
-	Address  string
-	Key      *Record     // the key to use; nil with ErrNotFound
-	Cached   bool        // answered from the cache without asking the sources
-	Change   *Change     // a different key was seen by this lookup
-	Rejected []Rejection // answers refused by this lookup
+	Address  string      `json:"address"`
+	Key      *Record     `json:"key"`                // the key to use; nil with ErrNotFound
+	Cached   bool        `json:"cached"`             // answered from the cache without asking the sources
+	Change   *Change     `json:"change,omitempty"`   // a different key was seen by this lookup
+	Rejected []Rejection `json:"rejected,omitempty"` // answers refused by this lookup
 }
 
 // Lookup returns the key for addr: from the cache while it is fresh, else
