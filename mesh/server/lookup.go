@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -81,14 +82,15 @@ func (s *Server) view(ctx context.Context, id string) (*publicView, error) {
 		return nil, err
 	}
 	seq := a.st.Seq
-	st := a.st.Clone()
-	unlock()
 	s.pub.mu.Lock()
 	v := s.pub.m[id]
 	s.pub.mu.Unlock()
 	if v != nil && v.seq == seq {
+		unlock()
 		return v, nil
 	}
+	st := a.st.Clone() // the view keeps it: a.st changes with the next append
+	unlock()
 	raw, err := s.st.Entries(ctx, id, 0, int(seq)+1)
 	if err != nil {
 		return nil, storeErr(err, "log of "+id)
@@ -126,16 +128,17 @@ func (s *Server) lookup(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	body, err := json.Marshal(struct {
-		Address string          `json:"address"`
-		Account string          `json:"account"`
-		Log     json.RawMessage `json:"log"`
-	}{addr, v.st.Account, v.log})
-	if err != nil {
-		return fmt.Errorf("%w: encoding lookup: %v", proto.ErrServer, err)
-	}
+	// The log is already encoded (once per head); json.Marshal would
+	// re-validate and re-compact it on every request.
+	qa, _ := json.Marshal(addr)
+	qid, _ := json.Marshal(v.st.Account)
+	body := make([]byte, 0, len(v.log)+len(qa)+len(qid)+32)
+	body = append(append(append(body, `{"address":`...), qa...), `,"account":`...)
+	body = append(append(append(body, qid...), `,"log":`...), v.log...)
+	body = append(body, '}')
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", lookupMaxAge)
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.Write(body)
 	return nil
 }

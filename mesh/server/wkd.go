@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/endymail/endymail/mesh/proto"
@@ -72,6 +73,7 @@ func (s *Server) wkdKey(w http.ResponseWriter, r *http.Request, domain, hash str
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("Cache-Control", lookupMaxAge)
 	w.Header().Set("Access-Control-Allow-Origin", "*")
+	w.Header().Set("Content-Length", strconv.Itoa(len(p.OpenPGP)))
 	w.Write(p.OpenPGP)
 	return nil
 }
