@@ -94,13 +94,27 @@ func New(cfg Config) (*Resolver, error) {
 	if cfg.MaxSize <= 0 {
 		cfg.MaxSize = DefaultMaxSize
 	}
-	if cfg.HTTP == nil {
-		cfg.HTTP = &http.Client{}
+	hc := http.Client{}
+	if cfg.HTTP != nil {
+		hc = *cfg.HTTP
 	}
+	hc.CheckRedirect = noDowngrade
+	cfg.HTTP = &hc
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
 	return &Resolver{cfg: cfg, path: filepath.Join(cfg.Dir, CacheFile)}, nil
+}
+
+// noDowngrade follows at most 5 redirects, never from https to http.
+func noDowngrade(req *http.Request, via []*http.Request) error {
+	if len(via) >= 5 {
+		return errors.New("too many redirects")
+	}
+	if via[0].URL.Scheme == "https" && req.URL.Scheme != "https" {
+		return fmt.Errorf("refusing redirect from https to %s", req.URL.Redacted())
+	}
+	return nil
 }
 
 // Outcome is the result of one lookup.

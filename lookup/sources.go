@@ -44,11 +44,7 @@ func (r *Resolver) chain(ctx context.Context, addr string, known *Record) (*Reco
 			return rec, rejected
 		}
 	}
-	if !r.cfg.NoWKD {
-		adv, direct, err := WKDURLs(addr)
-		if err != nil {
-			return nil, append(rejected, Rejection{Time: r.cfg.Now().UTC(), Source: SourceWKDDirect, Reason: err.Error()})
-		}
+	if adv, direct, err := WKDURLs(addr); !r.cfg.NoWKD && err == nil {
 		for _, u := range []struct{ src, url string }{{SourceWKDAdvanced, adv}, {SourceWKDDirect, direct}} {
 			if rec := try(u.src, u.url, func(ctx context.Context) (*Record, error) { return r.keyAt(ctx, u.url, addr) }); rec != nil {
 				return rec, rejected
