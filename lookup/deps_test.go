@@ -20,7 +20,7 @@ func TestDependencies(t *testing.T) {
 		t.Fatalf("go list -deps: %v", err)
 	}
 	for _, dep := range strings.Fields(string(out)) {
-		for _, banned := range []string{"/agent", "/device", "/clients", "/mesh/client", "/mesh/server", "/mesh/store", "/smime"} {
+		for _, banned := range []string{"/agent", "/device", "/clients", "/mesh/client", "/mesh/server", "/mesh/store"} {
 			if strings.HasPrefix(dep, "github.com/endymail/endymail"+banned) {
 				t.Errorf("lookup depends on %s", dep)
 			}
