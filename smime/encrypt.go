@@ -1,3 +1,5 @@
+//lint:file-ignore SA1019 RSA PKCS#1 v1.5 key transport is what S/MIME peers use (DESIGN §6); decryption uses implicit rejection
+
 package smime
 
 import (
@@ -168,6 +170,8 @@ type sessionKeyDecrypter struct {
 
 var _ crypto.Decrypter = sessionKeyDecrypter{}
 
+// RSA PKCS#1 v1.5 key transport is what S/MIME peers use (DESIGN §6);
+// implicit rejection through SessionKeyLen keeps it free of a padding oracle.
 func (d sessionKeyDecrypter) Decrypt(r io.Reader, msg []byte, opts crypto.DecrypterOpts) ([]byte, error) {
 	if _, ok := opts.(*rsa.PKCS1v15DecryptOptions); ok && d.keyLen > 0 {
 		opts = &rsa.PKCS1v15DecryptOptions{SessionKeyLen: d.keyLen}

@@ -53,7 +53,8 @@ func (c *Configurator) targets(address string) ([]target, []string, error) {
 }
 
 // Apply configures every identity with m.Address in every profile. See
-// [clients.Configurator] for the contract. On a profile that has never
+// [clients.Configurator] for the contract; each profile is changed as a
+// whole or not at all, and a profile in use stops the run before any write. On a profile that has never
 // started (no key4.db or encrypted-openpgp-passphrase.txt) the OpenPGP part
 // is deferred and listed in Report.Deferred: apply again after Thunderbird
 // has run once.
@@ -118,7 +119,8 @@ func (c *Configurator) applyProfile(ctx context.Context, tools *nssTools, t targ
 	}
 	changes := identityPrefs(t.identities, m, sm, pgp)
 	rep.Warnings = append(rep.Warnings, userJSOverrides(t.dir, changes)...)
-	newPrefs := t.prefs.Edit(recordPrefs(st, as, t.prefs, changes))
+	edits := recordPrefs(st, as, t.prefs, changes)
+	newPrefs := t.prefs.Edit(edits)
 	for _, id := range t.identities {
 		if !slices.Contains(as.Identities, id) {
 			as.Identities = append(as.Identities, id)
@@ -132,7 +134,7 @@ func (c *Configurator) applyProfile(ctx context.Context, tools *nssTools, t targ
 		return nil
 	}
 	if prefsChanged {
-		s.did("%s: set %d identity prefs for %s", t.dir, len(changes), m.Address)
+		s.did("%s: set %d prefs for %s (identities %s)", t.dir, len(edits), m.Address, strings.Join(t.identities, ", "))
 	} else {
 		newPrefs = nil
 	}

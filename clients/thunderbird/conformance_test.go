@@ -103,7 +103,7 @@ func holdLock(t testing.TB, dir string) func() {
 func TestHelperHoldLock(t *testing.T) {
 	dir := os.Getenv("ENDYMAIL_HOLD_LOCK")
 	if dir == "" {
-		t.Skip("helper process for holdLock")
+		return // only a helper process for holdLock
 	}
 	f, err := os.OpenFile(filepath.Join(dir, ".parentlock"), os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {

@@ -4,6 +4,7 @@ package thunderbird
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -67,6 +68,7 @@ func TestRevertRestoresUserValues(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkApplied(t, dir, m)
+	checkBackup(t, dir, user, string(other.Public))
 	pub, _ := os.ReadFile(filepath.Join(dir, pubringFile))
 	if !strings.HasPrefix(string(pub), string(other.Public)) {
 		t.Errorf("pubring.gpg: the existing key's bytes were not kept")
@@ -158,6 +160,14 @@ func TestRotationKeepsOldKeysAndRevertsAll(t *testing.T) {
 			t.Errorf("after Revert %s is left", k)
 		}
 	}
+	stamps, _ := filepath.Glob(filepath.Join(dir, backupDir, "2*"))
+	if len(stamps) != 1 || fileExists(filepath.Join(stamps[0], secringFile)) {
+		t.Errorf("backups after the last Revert: got %v, want only the pre-endymail one (no secring.gpg)", stamps)
+	}
+	keys := nssKeys(t, stamps[0])
+	if strings.Contains(keys, "endymail") {
+		t.Errorf("the kept backup's key4.db holds endymail's key:\n%s", keys)
+	}
 }
 
 func TestUserJSOverrideWarns(t *testing.T) {
@@ -169,5 +179,67 @@ func TestUserJSOverrideWarns(t *testing.T) {
 	}
 	if len(r.Warnings) != 1 || !strings.Contains(r.Warnings[0], "mail.identity.id1.sign_mail") {
 		t.Errorf("Warnings: got %q, want one about user.js and id1.sign_mail", r.Warnings)
+	}
+}
+
+// checkBackup checks the one backup folder: prefs.js and pubring.gpg as
+// they were, and a manifest with the original literal of a changed pref.
+func checkBackup(t *testing.T, dir, prefsJS, pubring string) {
+	t.Helper()
+	stamps, _ := filepath.Glob(filepath.Join(dir, backupDir, "2*"))
+	if len(stamps) != 1 {
+		t.Fatalf("backup folders: got %v, want one", stamps)
+	}
+	for name, want := range map[string]string{prefsFile: prefsJS, pubringFile: pubring} {
+		if got, err := os.ReadFile(filepath.Join(stamps[0], name)); err != nil || string(got) != want {
+			t.Errorf("backup of %s: not the original (%v)", name, err)
+		}
+	}
+	man, err := os.ReadFile(filepath.Join(stamps[0], "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mf struct {
+		Prefs map[string]struct {
+			Existed bool
+			Literal string
+		} `json:"original_prefs"`
+	}
+	if err := json.Unmarshal(man, &mf); err != nil {
+		t.Fatal(err)
+	}
+	if p := mf.Prefs["mail.identity.id1.sign_mail"]; !p.Existed || p.Literal != "false" {
+		t.Errorf("manifest: original sign_mail got %+v, want existed with literal false", p)
+	}
+	if p, ok := mf.Prefs["mail.identity.id1.openpgp_key_id"]; !ok || p.Existed {
+		t.Errorf("manifest: original openpgp_key_id got %+v (listed %v), want listed as absent", p, ok)
+	}
+}
+
+func TestDiscoveryFlatpakAndSnap(t *testing.T) {
+	home := t.TempDir()
+	for _, root := range []string{
+		filepath.Join(home, ".var", "app", "org.mozilla.Thunderbird", ".thunderbird"),
+		filepath.Join(home, "snap", "thunderbird", "common", ".thunderbird"),
+	} {
+		copyTreeT(t, startedProfile(t), filepath.Join(root, "abcd1234.default"))
+		ini := "[Profile0]\nName=default\nIsRelative=1\nPath=abcd1234.default\nDefault=1\n\n[General]\nStartWithLastProfile=1\nVersion=2\n"
+		if err := os.WriteFile(filepath.Join(root, "profiles.ini"), []byte(ini), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ids, err := New(Options{Home: home}).Identities(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	locations := map[string]int{}
+	for _, id := range ids {
+		if id.Client != ClientName || id.Enabled {
+			t.Errorf("identity %+v: want client thunderbird, not enabled", id)
+		}
+		locations[id.Location]++
+	}
+	if len(locations) != 2 || len(ids) != 6 {
+		t.Errorf("got %d identities in %d profiles (%v), want 3 in each of 2", len(ids), len(locations), locations)
 	}
 }

@@ -92,6 +92,9 @@ func (c *Configurator) revertProfile(ctx context.Context, tools *nssTools, dir, 
 		return err
 	}
 	rep.Actions = append(rep.Actions, s.actions...)
+	if len(st.Addresses) == 0 {
+		return pruneBackups(dir)
+	}
 	return nil
 }
 

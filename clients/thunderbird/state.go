@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/endymail/endymail/clients"
@@ -155,6 +154,24 @@ func backup(dir string, now time.Time, names []string, manifest []byte) (string,
 	return dst, nil
 }
 
+// pruneBackups removes every backup folder but the oldest once no address
+// is configured any more: the later ones hold copies of key4.db and
+// secring.gpg with the keys endymail added, which must not outlive the
+// revert; the oldest holds the files as they were before endymail.
+func pruneBackups(dir string) error {
+	stamps, err := filepath.Glob(filepath.Join(dir, backupDir, "2*"))
+	if err != nil || len(stamps) < 2 {
+		return err
+	}
+	slices.Sort(stamps)
+	for _, d := range stamps[1:] {
+		if err := os.RemoveAll(d); err != nil {
+			return fmt.Errorf("remove backup with key copies: %w", err)
+		}
+	}
+	return nil
+}
+
 // copyFile copies src to dst with src's permissions, synced.
 func copyFile(src, dst string) error {
 	in, err := os.Open(src)
@@ -182,8 +199,12 @@ func copyFile(src, dst string) error {
 }
 
 // writeAtomic writes data to a temporary file in name's folder, syncs it and
-// renames it over name. An existing file keeps its permissions.
+// renames it over name. An existing file keeps its permissions; a symlink
+// keeps pointing at the file, which is the one replaced.
 func writeAtomic(name string, data []byte, perm os.FileMode) error {
+	if target, err := filepath.EvalSymlinks(name); err == nil {
+		name = target
+	}
 	if fi, err := os.Stat(name); err == nil {
 		perm = fi.Mode().Perm()
 	}
@@ -238,18 +259,4 @@ func syncFile(name string) error {
 	}
 	defer f.Close()
 	return f.Sync()
-}
-
-// syncDir makes a rename durable. Windows cannot open folders for sync;
-// there it is a no-op.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return nil
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !strings.Contains(err.Error(), "invalid argument") {
-		return err
-	}
-	return nil
 }

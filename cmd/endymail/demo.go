@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/endymail/endymail/agent"
+	"github.com/endymail/endymail/clients/thunderbird"
 	"github.com/endymail/endymail/mesh/server"
 	"github.com/endymail/endymail/mesh/store/boltstore"
 )
@@ -86,14 +86,16 @@ func demoMesh(ctx context.Context, out *demoOut, dir string) (string, func(), er
 	return url, func() { hs.Close(); st.Close() }, nil
 }
 
+const demoAddress = "alice@example.com"
+
 func demoDevices(ctx context.Context, out *demoOut, dir, meshURL string) error {
-	const address = "alice@example.com"
-	out.say("device A (%q) creates the account for %s", "laptop", address)
+	out.say("device A (%q) creates the account for %s", "laptop", demoAddress)
 	a, err := agent.Open(filepath.Join(dir, "device-a"))
 	if err != nil {
 		return err
 	}
-	res, err := a.Init(ctx, address, meshURL, "laptop")
+	a.Clients = nil // the demo configures only device B's throwaway clients
+	res, err := a.Init(ctx, demoAddress, meshURL, "laptop")
 	if err != nil {
 		return err
 	}
@@ -103,16 +105,19 @@ func demoDevices(ctx context.Context, out *demoOut, dir, meshURL string) error {
 	for _, s := range res.Shares {
 		out.detail("  %s", s)
 	}
-	secret := []byte("demo secret: the keys of " + address + "\n")
-	out.say("device A stores a secret bundle, end-to-end encrypted to its devices")
-	if _, err := a.PutBundle(ctx, "demo", secret); err != nil {
+	out.say("device A enables %s: personal CA, S/MIME certificate, OpenPGP key", demoAddress)
+	en, err := a.Enable(ctx, agent.EnableOptions{Address: demoAddress, Name: "Demo user"})
+	if err != nil {
 		return err
 	}
-	out.detail("bundle %q sealed with AES-256-GCM, key wrapped with HPKE (ML-KEM-768+X25519) to device A only", "demo")
-	return demoConnect(ctx, out, dir, meshURL, address, a, secret)
+	out.detail("S/MIME certificate serial %s (RSA-3072, issued by the account's personal CA)", en.SMIMESerial)
+	out.detail("OpenPGP key %s (Ed25519 + Curve25519)", en.OpenPGP)
+	out.detail("private keys sealed in bundles (AES-256-GCM, key wrapped with HPKE ML-KEM-768+X25519 per device)")
+	out.detail("public keys published in the signed account log")
+	return demoConnect(ctx, out, dir, meshURL, a)
 }
 
-func demoConnect(ctx context.Context, out *demoOut, dir, meshURL, address string, a *agent.Agent, secret []byte) error {
+func demoConnect(ctx context.Context, out *demoOut, dir, meshURL string, a *agent.Agent) error {
 	out.say("device B (%q) asks to join; both screens show a code", "phone")
 	b, err := agent.Open(filepath.Join(dir, "device-b"))
 	if err != nil {
@@ -126,7 +131,7 @@ func demoConnect(ctx context.Context, out *demoOut, dir, meshURL, address string
 	}
 	done := make(chan result, 1)
 	go func() {
-		r, err := b.Connect(ctx, address, meshURL, "phone", time.Minute, func(c string) { codeB <- c })
+		r, err := b.Connect(ctx, demoAddress, meshURL, "phone", time.Minute, func(c string) { codeB <- c })
 		done <- result{r, err, time.Now()}
 	}()
 	var code string
@@ -155,14 +160,49 @@ func demoConnect(ctx context.Context, out *demoOut, dir, meshURL, address string
 	}
 	out.detail("device B was told %s after the approval (long poll), verified the log and opened: %v",
 		r.at.Sub(approved).Round(time.Millisecond), r.res.Bundles)
-	got, err := b.GetBundle(ctx, "demo")
+	return demoClients(ctx, out, dir, b)
+}
+
+// demoClients configures device B's throwaway mail client and runs the self
+// test there.
+func demoClients(ctx context.Context, out *demoOut, dir string, b *agent.Agent) error {
+	out.say("device B configures its mail client")
+	profile, err := demoProfile(ctx, dir, demoAddress)
+	switch {
+	case errors.Is(err, errNoThunderbird):
+		out.detail("skipped Thunderbird: it is not installed (apt-get install thunderbird)")
+		b.Clients = nil
+	case err != nil:
+		out.detail("skipped Thunderbird: could not make a throwaway profile: %v", err)
+		b.Clients = nil
+	default:
+		out.detail("a throwaway Thunderbird profile with an identity for %s: %s", demoAddress, profile)
+		b.Clients = []agent.NamedClient{{Name: "thunderbird", Configurator: thunderbird.New(thunderbird.Options{Profiles: []string{profile}})}}
+	}
+	for _, r := range b.ConfigureAddress(ctx, demoAddress) {
+		if r.Err != nil {
+			out.detail("%s: %v", r.Client, r.Err)
+		}
+		for _, act := range append(r.Report.Actions, r.Report.Deferred...) {
+			out.detail("%s: %s", r.Client, act)
+		}
+	}
+	out.say("device B runs the self test with the keys it received")
+	checks, err := b.Selftest(ctx, demoAddress)
 	if err != nil {
 		return err
 	}
-	if !bytes.Equal(got, secret) {
-		return errors.New("device B decrypted different content than device A stored")
+	failed := false
+	for _, c := range checks {
+		mark := "ok  "
+		if !c.OK {
+			mark, failed = "FAIL", true
+		}
+		out.detail("%s %s: %s", mark, c.Name, c.Detail)
 	}
-	out.say("device B decrypted the bundle A stored before B existed: %q", string(bytes.TrimSpace(got)))
-	fmt.Fprintln(out.w, "\ndemo complete")
+	if failed {
+		return errors.New("self test failed on device B")
+	}
+	fmt.Fprintln(out.w, "\ndemo complete: device B signs and encrypts with the keys device A made, after one approval")
 	return nil
 }

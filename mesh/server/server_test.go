@@ -91,7 +91,6 @@ func (f *fixture) powFor(purpose string, body []byte) string {
 // acct is a test account: root, one admin device key.
 type acct struct {
 	root, admin *proto.SigningKey
-	kem         interface{ Bytes() ([]byte, error) }
 	log         []proto.Envelope
 	st          *proto.State
 }

@@ -52,14 +52,17 @@ func ReadFrame(r *bufio.Reader) ([]byte, error) {
 	if n > MaxFrame {
 		return nil, fmt.Errorf("%w: frame of %d bytes exceeds %d", ErrProtocol, n, MaxFrame)
 	}
-	body := make([]byte, n)
-	if _, err := io.ReadFull(r, body); err != nil {
+	// Grow as bytes arrive rather than trusting the prefix with a large
+	// allocation up front.
+	var body bytes.Buffer
+	body.Grow(min(n, 64<<10))
+	if _, err := io.CopyN(&body, r, int64(n)); err != nil {
 		if errors.Is(err, io.EOF) {
 			err = io.ErrUnexpectedEOF
 		}
 		return nil, fmt.Errorf("reading %d-byte frame: %w", n, err)
 	}
-	return body, nil
+	return body.Bytes(), nil
 }
 
 // AppendFrame appends the framed form of body (`LEN:body`) to dst.

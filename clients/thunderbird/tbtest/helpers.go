@@ -116,19 +116,33 @@ type Message struct {
 	Sign    bool     `json:"sign"`
 	Encrypt bool     `json:"encrypt"`
 	Tech    Tech     `json:"tech"` // required when Sign or Encrypt
+	// Auto ignores Sign, Encrypt and Tech and uses what a new compose
+	// window would select from the identity's settings (signing_cert_name,
+	// encryption_cert_name, openpgp_key_id, e2etechpref, encryptionpolicy,
+	// sign_mail; and protect_subject, which hides an OpenPGP-encrypted
+	// message's subject as "...").
+	Auto bool `json:"auto"`
+}
+
+// Sent describes a message Thunderbird sent: its Message-ID and the
+// protection it applied.
+type Sent struct {
+	MessageID string `json:"messageId"`
+	Sign      bool   `json:"sign"`
+	Encrypt   bool   `json:"encrypt"`
+	Tech      Tech   `json:"tech"`
 }
 
 // SendMessage sends m through Thunderbird's own send path
 // (@mozilla.org/messengercompose/send;1 createAndSendMessage) to the
 // identity's SMTP server, with S/MIME or OpenPGP set up as the compose
-// window does. It returns the Message-ID once the send listener reports
-// success.
-func (in *Instance) SendMessage(ctx context.Context, m Message) (string, error) {
-	var res struct {
-		MessageID string `json:"messageId"`
-	}
-	err := in.call(ctx, &res, "sendMessage", m)
-	return res.MessageID, err
+// window does. It returns once the send listener reports success. A
+// failure Thunderbird shows as an alert is an error wrapping
+// [ErrModalDialog].
+func (in *Instance) SendMessage(ctx context.Context, m Message) (Sent, error) {
+	var sent Sent
+	err := in.call(ctx, &sent, "sendMessage", m)
+	return sent, err
 }
 
 // OpenPGPKeyStatus is what Thunderbird's OpenPGP code says about a key as

@@ -1,21 +1,27 @@
 // Package tbtest runs the real Thunderbird from Go tests: it creates and
 // copies profiles, starts Thunderbird headless with Marionette, and runs
-// chrome-context JavaScript in it (accounts, NSS certificate checks, the
-// OpenPGP key checks, sending a message through Thunderbird's own send path).
+// chrome-context JavaScript in it (accounts, identity prefs, NSS
+// certificate checks, OpenPGP key import and checks, and sending a message
+// through Thunderbird's own send path).
 //
-// Typical use in a test:
+// Typical use in a test, with an SMTP sink from internal/smtpsink:
 //
 //	base := tbtest.NewProfile(t)
 //	tbtest.FirstStart(t, base)         // writes prefs.js, cert9.db, key4.db, ...
 //	dir := tbtest.CopyProfile(t, base)  // Marionette writes prefs: use a copy
 //	tb := tbtest.Start(t, dir, tbtest.Options{})
-//	id, err := tb.AddMailAccount(ctx, tbtest.Account{...})
-//	err = tb.SendMessage(ctx, tbtest.Message{...})
-//	tb.Quit()
+//	tb.AddMailAccount(ctx, tbtest.Account{Address: a, SMTPHost: sink.Host(), SMTPPort: sink.Port()})
+//	tb.Quit()                           // now configure the closed profile
+//	tb = tbtest.Start(t, dir, tbtest.Options{})
+//	sent, err := tb.SendMessage(ctx, tbtest.Message{From: a, To: to, Auto: true})
+//	msgs, err := sink.Wait(ctx, 1)
 //
 // Every Thunderbird gets its own HOME (a test temp dir), so nothing touches
 // the real user's configuration. A missing Thunderbird skips the test (or
 // fails it under ENDYMAIL_REQUIRE_INTEROP=1, see internal/interop).
+// Nothing blocks forever: a modal dialog during a script is dismissed and
+// reported as [ErrModalDialog] with its text, a dialog at startup as
+// [ErrStartupBlocked], and every wait has a timeout.
 package tbtest
 
 import (
@@ -76,8 +82,25 @@ func Binary(t testing.TB) string {
 // Start runs Thunderbird headless on profileDir with Marionette on a free
 // port, connects and switches to the chrome context. It writes
 // `marionette.port` = 0 into profileDir's user.js, so pass a copy (see
-// [CopyProfile]). Thunderbird is killed when the test ends if it still runs.
+// [CopyProfile]). Thunderbird is killed when the test ends if it still
+// runs. Start fails t when Thunderbird does not come up; see [Launch].
 func Start(t testing.TB, profileDir string, opts Options) *Instance {
+	t.Helper()
+	in, err := Launch(t, profileDir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return in
+}
+
+// ErrStartupBlocked reports a Thunderbird that opened Marionette but whose
+// main window never came up within [Options.StartTimeout], which is what a
+// modal dialog at startup looks like from outside.
+var ErrStartupBlocked = errors.New("thunderbird did not finish starting")
+
+// Launch is [Start] returning an error, for tests that expect Thunderbird
+// not to come up. The error includes Thunderbird's output.
+func Launch(t testing.TB, profileDir string, opts Options) (*Instance, error) {
 	t.Helper()
 	bin := Binary(t)
 	if opts.StartTimeout <= 0 {
@@ -87,7 +110,7 @@ func Start(t testing.TB, profileDir string, opts Options) *Instance {
 		opts.ScriptTimeout = DefaultScriptTimeout
 	}
 	if err := writeUserJS(profileDir); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	portFile := filepath.Join(profileDir, "MarionetteActivePort")
 	os.Remove(portFile) // a stale file from an earlier run would mislead us
@@ -99,7 +122,7 @@ func Start(t testing.TB, profileDir string, opts Options) *Instance {
 	in.cmd.Stdout, in.cmd.Stderr = in.output, in.output
 	setProcessGroup(in.cmd)
 	if err := in.cmd.Start(); err != nil {
-		t.Fatalf("starting thunderbird: %v", err)
+		return nil, fmt.Errorf("starting thunderbird: %w", err)
 	}
 	go func() { in.waitErr = in.cmd.Wait(); close(in.done) }()
 	t.Cleanup(in.cleanup)
@@ -107,9 +130,11 @@ func Start(t testing.TB, profileDir string, opts Options) *Instance {
 	ctx, cancel := context.WithTimeout(context.Background(), opts.StartTimeout)
 	defer cancel()
 	if err := in.connect(ctx, portFile); err != nil {
-		t.Fatalf("thunderbird on %s: %v\n%s", profileDir, err, withoutNoise(in.Output()))
+		killProcess(in.cmd) // a blocked Thunderbird would only burn CPU
+		<-in.done
+		return nil, fmt.Errorf("thunderbird on %s: %w\n%s", profileDir, err, withoutNoise(in.Output()))
 	}
-	return in
+	return in, nil
 }
 
 // connect waits for the port file, dials and prepares a chrome session.
@@ -126,12 +151,29 @@ func (in *Instance) connect(ctx context.Context, portFile string) error {
 	// test sees it (see ErrModalDialog) instead of hanging.
 	caps := map[string]any{"unhandledPromptBehavior": "dismiss and notify"}
 	if _, err := in.client.NewSession(ctx, caps); err != nil {
+		if ctx.Err() != nil {
+			// Marionette answers NewSession once the main window is up.
+			return fmt.Errorf("%w: no answer to Marionette:NewSession within the start timeout; "+
+				"a modal dialog at startup is the usual cause%s (%v)", ErrStartupBlocked, startupHint(in.Dir), err)
+		}
 		return err
 	}
 	if err := in.client.SetContext(ctx, marionette.ContextChrome); err != nil {
 		return fmt.Errorf("chrome context (needs --remote-allow-system-access): %w", err)
 	}
 	return in.client.SetScriptTimeout(ctx, in.script)
+}
+
+// startupHint names a known cause of a blocked startup found in the
+// profile, or returns "".
+func startupHint(dir string) string {
+	_, errSec := os.Stat(filepath.Join(dir, "secring.gpg"))
+	_, errPass := os.Stat(filepath.Join(dir, "encrypted-openpgp-passphrase.txt"))
+	if errSec == nil && errPass != nil {
+		return `, here probably "OpenPGP corruption detected": secring.gpg exists but ` +
+			`encrypted-openpgp-passphrase.txt does not (start a profile once before adding secret keys)`
+	}
+	return ""
 }
 
 func net2addr(port int) string { return "127.0.0.1:" + strconv.Itoa(port) }

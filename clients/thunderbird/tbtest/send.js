@@ -33,6 +33,25 @@ async function smimeComposeSecure(m, recipients) {
   return cs;
 }
 
+// composeDefaults is what a new compose window selects for identity
+// (adjustEncryptAfterIdentityChange and updateEncryptionDependencies in
+// MsgComposeCommands.js): the technology, whether to encrypt, to sign, and
+// to protect the subject.
+function composeDefaults(identity) {
+  const smime = !!(identity.getUnicharAttribute("signing_cert_name") ||
+    identity.getUnicharAttribute("encryption_cert_name"));
+  const pgp = !!identity.getUnicharAttribute("openpgp_key_id");
+  let tech = "";
+  if (pgp && smime) tech = identity.getIntAttribute("e2etechpref") == 1 ? "smime" : "openpgp";
+  else if (pgp) tech = "openpgp";
+  else if (smime) tech = "smime";
+  const autoEnable = Services.prefs.getBoolPref("mail.e2ee.auto_enable", false);
+  const encrypt = !autoEnable && (pgp || smime) && identity.encryptionPolicy > 0;
+  const canSign = tech == "openpgp" ? pgp : !!identity.getUnicharAttribute("signing_cert_name");
+  const sign = canSign && (encrypt || identity.signMail);
+  return { tech, encrypt, sign, protectSubject: encrypt && identity.protectSubject };
+}
+
 function openpgpComposeSecure(m, identity, compFields, recipients) {
   const { EnigmailConstants } = openpgp("constants");
   const { EnigmailMimeEncrypt } = openpgp("mimeEncrypt");
@@ -41,6 +60,10 @@ function openpgpComposeSecure(m, identity, compFields, recipients) {
   let flags = EnigmailConstants.SEND_PGP_MIME;
   if (m.sign) flags |= EnigmailConstants.SEND_SIGNED;
   if (m.encrypt) flags |= EnigmailConstants.SEND_ENCRYPTED | EnigmailConstants.SEND_ENCRYPT_TO_SELF;
+  if (m.encrypt && m.sign && Services.prefs.getBoolPref("mail.openpgp.separate_mime_layers")) {
+    flags |= EnigmailConstants.SEND_TWO_MIME_LAYERS;
+  }
+  if (m.encrypt && m.protectSubject) flags |= EnigmailConstants.ENCRYPT_SUBJECT;
   const cs = EnigmailMimeEncrypt.createMimeEncrypt(null);
   const si = cs.wrappedJSObject;
   si.signMessage = m.sign;
@@ -52,14 +75,19 @@ function openpgpComposeSecure(m, identity, compFields, recipients) {
   si.recipients = recipients.join(", ");
   si.bccRecipients = "";
   si.originalSubject = compFields.subject;
+  if (flags & EnigmailConstants.ENCRYPT_SUBJECT) compFields.subject = "";
   if (m.sign && !m.encrypt) compFields.forceMsgEncoding = true;
   return cs;
 }
 
-// sendMessage sends m ({from, to, subject, body, sign, encrypt, tech}) and
-// resolves with {messageId} when the send listener reports success.
+// sendMessage sends m ({from, to, subject, body, sign, encrypt, tech,
+// auto}) and resolves with {messageId, sign, encrypt, tech} when the send
+// listener reports success. With auto, sign/encrypt/tech are what a new
+// compose window would choose from the identity's settings.
 async function sendMessage(m) {
   const identity = identityFor(m.from);
+  m = Object.assign({}, m, { protectSubject: false });
+  if (m.auto) Object.assign(m, composeDefaults(identity));
   const compFields = Cc["@mozilla.org/messengercompose/composefields;1"]
     .createInstance(Ci.nsIMsgCompFields);
   compFields.from = MailServices.headerParser.makeMimeHeader(
@@ -93,7 +121,9 @@ async function sendMessage(m) {
       reject(new Error(`transport security error 0x${(status >>> 0).toString(16)}`));
     },
     onStopSending(msgId, status) {
-      if (Components.isSuccessCode(status)) resolve({ messageId: msgId || "" });
+      if (Components.isSuccessCode(status)) {
+        resolve({ messageId: msgId || "", sign: m.sign, encrypt: m.encrypt, tech: m.tech });
+      }
       else reject(new Error(`send failed: status 0x${(status >>> 0).toString(16)}`));
     },
   };

@@ -11,17 +11,17 @@ import (
 	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/binary"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"math/big"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/endymail/endymail/internal/interop"
 	"github.com/endymail/endymail/internal/smtpsink"
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
@@ -60,7 +60,6 @@ func newTestPKI(t *testing.T) *testPKI {
 	p.bob, p.bobKey = p.leaf(t, bob)
 	writePEM(t, p.path("ca.pem"), "CERTIFICATE", p.ca.Raw)
 	writePEM(t, p.path("bob.pem"), "CERTIFICATE", p.bob.Raw)
-	writePEM(t, p.path("bob.key"), "PRIVATE KEY", mustPKCS8(t, p.bobKey))
 	return p
 }
 
@@ -159,15 +158,17 @@ func importSMIME(t *testing.T, p *testPKI, dir string) {
 }
 
 func testSMIME(t *testing.T, base string) {
-	openssl := interop.Need(t, "openssl", "openssl")
 	ctx := testCtx(t)
 	p := newTestPKI(t)
 	dir := CopyProfile(t, base)
-	importSMIME(t, p, dir)
 	sink := smtpsink.Start(t)
-	tb := startWithAccount(t, ctx, dir, sink)
+	dbkey := configureSMIMEClosed(t, ctx, p, dir, sink)
+	tb := Start(t, dir, Options{})
+	if prefs, err := tb.IdentityPrefs(ctx, alice); err != nil || prefs["signing_cert_dbkey"] != dbkey ||
+		prefs["encryptionpolicy"] != float64(2) {
+		t.Fatalf("identity prefs written while closed: got %v, %v", prefs, err)
+	}
 
-	dbkey := nssDBKey(t, p.alice)
 	st, err := tb.CertByDBKey(ctx, dbkey)
 	if err != nil {
 		t.Fatal(err)
@@ -192,20 +193,72 @@ func testSMIME(t *testing.T, base string) {
 		t.Fatalf("send with an unknown signing cert: got %v, want ErrModalDialog about the signing certificate", err)
 	}
 
-	setSMIMEPrefs(t, ctx, tb, dbkey)
-	if _, err := tb.SendMessage(ctx, msg); err != nil {
+	setSMIMEPrefs(t, ctx, tb, dbkey) // back to what was written while closed
+	msg.Sign, msg.Encrypt, msg.Tech, msg.Auto = false, false, "", true
+	sent, err := tb.SendMessage(ctx, msg)
+	if err != nil {
 		t.Fatal(err)
+	}
+	if !sent.Sign || !sent.Encrypt || sent.Tech != SMIME {
+		t.Errorf("compose defaults: got %+v, want S/MIME signed and encrypted", sent)
 	}
 	msgs, err := sink.Wait(ctx, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkSMIMEMessage(t, openssl, p, msgs[0].Data)
+	checkSMIMEMessage(t, p, msgs[0].Data)
 	if err := tb.Quit(); err != nil {
 		t.Error(err)
 	}
 	if n := len(sink.Messages()); n != 1 {
 		t.Errorf("sink got %d messages, want 1 (the failed send must send nothing)", n)
+	}
+}
+
+// configureSMIMEClosed does what endymail does: with Thunderbird closed,
+// it imports the certificates into the profile's NSS database and writes
+// alice's S/MIME identity prefs into prefs.js. The account itself is made
+// first, in a Thunderbird run that quits. It returns alice's dbkey.
+func configureSMIMEClosed(t *testing.T, ctx context.Context, p *testPKI, dir string, sink *smtpsink.Sink) string {
+	t.Helper()
+	tb := startWithAccount(t, ctx, dir, sink)
+	prefs, err := tb.IdentityPrefs(ctx, alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tb.Quit(); err != nil {
+		t.Fatal(err)
+	}
+	importSMIME(t, p, dir)
+	dbkey := nssDBKey(t, p.alice)
+	id := "mail.identity." + prefs["key"].(string) + "."
+	appendPrefs(t, dir, map[string]any{
+		id + "signing_cert_name": alice, id + "signing_cert_dbkey": dbkey,
+		id + "encryption_cert_name": alice, id + "encryption_cert_dbkey": dbkey,
+		id + "sign_mail": true, id + "encryptionpolicy": 2, id + "e2etechpref": 1,
+	})
+	return dbkey
+}
+
+// appendPrefs appends user_pref lines to dir/prefs.js (later lines win).
+func appendPrefs(t *testing.T, dir string, prefs map[string]any) {
+	t.Helper()
+	var b strings.Builder
+	for name, v := range prefs {
+		n, _ := json.Marshal(name)
+		val, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&b, "user_pref(%s, %s);\n", n, val)
+	}
+	f, err := os.OpenFile(filepath.Join(dir, "prefs.js"), os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(b.String()); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -229,7 +282,7 @@ func setSMIMEPrefs(t *testing.T, ctx context.Context, tb *Instance, dbkey string
 // checkSMIMEMessage proves raw is S/MIME enveloped data that bob can
 // decrypt with openssl, holding a multipart/signed part that openssl
 // verifies against the CA as signed by alice.
-func checkSMIMEMessage(t *testing.T, openssl string, p *testPKI, raw []byte) {
+func checkSMIMEMessage(t *testing.T, p *testPKI, raw []byte) {
 	t.Helper()
 	if ct := parseHeader(t, raw).Get("Content-Type"); !strings.HasPrefix(ct, "application/pkcs7-mime") ||
 		!strings.Contains(ct, "enveloped-data") {
@@ -238,37 +291,21 @@ func checkSMIMEMessage(t *testing.T, openssl string, p *testPKI, raw []byte) {
 	if bytes.Contains(raw, []byte("Secret for Bob.")) {
 		t.Error("the body travelled in clear text")
 	}
-	writeFile(t, p.path("sent.eml"), raw)
-	dec := runTool(t, openssl, nil, "smime", "-decrypt", "-in", p.path("sent.eml"),
-		"-inkey", p.path("bob.key"), "-recip", p.path("bob.pem"))
-	if !bytes.HasPrefix(dec, []byte("Content-Type: multipart/signed; protocol=\"application/pkcs7-signature\"")) {
-		t.Errorf("decrypted part is not S/MIME multipart/signed:\n%.300s", dec)
+	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: mustPKCS8(t, p.bobKey)})
+	res := DecryptVerifySMIME(t, raw, keyPEM, certPEM(p.bob), certPEM(p.ca))
+	if !bytes.HasPrefix(res.Inner, []byte("Content-Type: multipart/signed; protocol=\"application/pkcs7-signature\"")) {
+		t.Errorf("decrypted part is not S/MIME multipart/signed:\n%.300s", res.Inner)
 	}
-	content := runTool(t, openssl, dec, "smime", "-verify", "-CAfile", p.path("ca.pem"),
-		"-signer", p.path("signer.pem"))
-	if signer := readCertPEM(t, p.path("signer.pem")); !signer.Equal(p.alice) {
-		t.Errorf("signer: got %s, want alice's certificate", signer.Subject)
+	if !res.Signer.Equal(p.alice) {
+		t.Errorf("signer: got %s, want alice's certificate", res.Signer.Subject)
 	}
-	if !bytes.Contains(content, []byte("Secret for Bob.")) {
-		t.Errorf("verified content lacks the body:\n%s", content)
+	if !bytes.Contains(res.Content, []byte("Secret for Bob.")) {
+		t.Errorf("verified content lacks the body:\n%s", res.Content)
 	}
 }
 
-func readCertPEM(t *testing.T, path string) *x509.Certificate {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	blk, _ := pem.Decode(b)
-	if blk == nil {
-		t.Fatalf("%s holds no PEM block", path)
-	}
-	c, err := x509.ParseCertificate(blk.Bytes)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+func certPEM(c *x509.Certificate) []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})
 }
 
 func writeFile(t *testing.T, path string, data []byte) {
@@ -276,21 +313,4 @@ func writeFile(t *testing.T, path string, data []byte) {
 	if err := os.WriteFile(path, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// runTool runs a peer program with stdin and a one-minute limit and returns
-// its standard output; it fails t when the program fails.
-func runTool(t *testing.T, bin string, stdin []byte, args ...string) []byte {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Stdin = bytes.NewReader(stdin)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("%s %s: %v\n%s", filepath.Base(bin), strings.Join(args, " "), err, stderr.Bytes())
-	}
-	return out
 }

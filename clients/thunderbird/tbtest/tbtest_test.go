@@ -43,10 +43,10 @@ func TestThunderbird(t *testing.T) {
 		t.Errorf("user.js after FirstStart: got err %v, want not exist", err)
 	}
 
-	t.Run("Eval", func(t *testing.T) { testEval(t, base) })
 	t.Run("PlainSend", func(t *testing.T) { testPlainSend(t, base) })
 	t.Run("SMIME", func(t *testing.T) { testSMIME(t, base) })
 	t.Run("OpenPGP", func(t *testing.T) { testOpenPGP(t, base) })
+	t.Run("SecretKeyBeforeFirstStart", func(t *testing.T) { testSecretKeyBeforeFirstStart(t, base) })
 }
 
 // startWithAccount starts Thunderbird on dir with alice's account sending
@@ -70,11 +70,10 @@ func startWithAccount(t *testing.T, ctx context.Context, dir string, sink *smtps
 	return tb
 }
 
-// testEval proves Eval's contract on the real Thunderbird: values, thrown
+// checkEval proves Eval's contract on the real Thunderbird: values, thrown
 // errors, and a script that never finishes.
-func testEval(t *testing.T, base string) {
-	ctx := testCtx(t)
-	tb := Start(t, CopyProfile(t, base), Options{})
+func checkEval(t *testing.T, ctx context.Context, tb *Instance) {
+	t.Helper()
 	var got struct {
 		Version string `json:"version"`
 		Sum     int    `json:"sum"`
@@ -104,24 +103,23 @@ func testEval(t *testing.T, base string) {
 	if _, err := tb.Eval(ctx, `return 1;`); err != nil {
 		t.Fatalf("after a script timeout: %v", err)
 	}
-	if err := tb.Quit(); err != nil {
-		t.Error(err)
-	}
-	if err := tb.Quit(); err == nil {
-		t.Error("second Quit: got nil, want an error")
-	}
 }
 
 func testPlainSend(t *testing.T, base string) {
 	ctx := testCtx(t)
 	sink := smtpsink.Start(t)
 	tb := startWithAccount(t, ctx, CopyProfile(t, base), sink)
+	checkEval(t, ctx, tb)
 
 	subject := "plain hello " + t.Name()
-	id, err := tb.SendMessage(ctx, Message{From: alice, To: []string{bob}, Subject: subject, Body: "Hello Bob.\n"})
+	sent, err := tb.SendMessage(ctx, Message{From: alice, To: []string{bob}, Subject: subject, Body: "Hello Bob.\n", Auto: true})
 	if err != nil {
 		t.Fatal(err)
 	}
+	if sent.Sign || sent.Encrypt || sent.Tech != "" {
+		t.Errorf("compose defaults of an identity without keys: got %+v, want no protection", sent)
+	}
+	id := sent.MessageID
 	msgs, err := sink.Wait(ctx, 1)
 	if err != nil {
 		t.Fatal(err)
@@ -148,6 +146,9 @@ func testPlainSend(t *testing.T, base string) {
 	}
 	if err := tb.Quit(); err != nil {
 		t.Error(err)
+	}
+	if err := tb.Quit(); err == nil {
+		t.Error("second Quit: got nil, want an error")
 	}
 }
 

@@ -150,7 +150,7 @@ func BenchEntries(b *testing.B, open BenchOpener) {
 			store: func() error {
 				got, err := s.Entries(b.Context(), id, uint64(i%(n-batch)), batch)
 				if err == nil && len(got) != batch {
-					err = fmt.Errorf("Entries: got %d entries, want %d", len(got), batch)
+					err = fmt.Errorf("entries: got %d, want %d", len(got), batch)
 				}
 				i++
 				return err
