@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -84,7 +85,9 @@ func TestLookupFindsEnabledAddressOnTheMesh(t *testing.T) {
 			}
 		}
 		b, _ := json.Marshal(l)
-		return b
+		// The wrapper keeps the service's Content-Length: pad to it (JSON
+		// allows trailing white space).
+		return append(b, bytes.Repeat([]byte(" "), max(0, len(body)-len(b)))...)
 	})
 	o, err = bob.LookupWith(ctxT(t), alice, LookupOptions{NoWKD: true, Refresh: true})
 	if err != nil || o.Key.Fingerprint != fpr || o.Key.SMIMEFingerprint == "" || len(o.Rejected) != 1 ||
