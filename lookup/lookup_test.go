@@ -284,3 +284,45 @@ func TestAcceptHeldBackKey(t *testing.T) {
 		t.Errorf("last change %+v, want the user's acceptance", last)
 	}
 }
+
+func TestMeshRollbackAndForkRefused(t *testing.T) {
+	w := newWorld(t)
+	a := w.newAccount(alice)
+	k1, _ := pgpKey(t, alice, w.now, 0)
+	w.publish(a, alice, k1, nil)
+	var old []byte
+	w.hook.set(func(r *http.Request, s int, b []byte) (int, []byte) {
+		if isMesh(r) {
+			old = bytes.Clone(b)
+		}
+		return s, b
+	})
+	r := w.resolver(t.TempDir(), true, false, "")
+	if _, err := r.Lookup(ctxT(t), alice); err != nil || old == nil {
+		t.Fatal(err)
+	}
+	// A fork: the same account's admin signs a different entry 3 that the
+	// service shows this sender only (the real log goes on differently).
+	fork := *a
+	fork.log = append([]proto.Envelope(nil), a.log...)
+	fork.st = a.st.Clone()
+	k2, _ := pgpKey(t, alice, w.now, 0)
+	fork.add(t, a.admin, proto.KindPublish, func(e *proto.Entry) { e.Publish = &proto.Publish{Address: alice, OpenPGP: k2} })
+	forked, _ := json.Marshal(proto.Lookup{Address: alice, Account: a.st.Account, Log: fork.log})
+	k3, fpr3 := pgpKey(t, alice, w.now, 0)
+	w.publish(a, alice, k3, nil)
+	w.hook.set(nil)
+	if o, err := r.Fetch(ctxT(t), alice); err != nil || o.Key.Fingerprint != fpr3 {
+		t.Fatalf("rotation: %+v %v", o, err)
+	}
+	for _, c := range []struct {
+		name, want string
+		body       []byte
+	}{{"rollback", "rollback", old}, {"fork", "fork", forked}} {
+		w.hook.set(func(r *http.Request, s int, b []byte) (int, []byte) { return 200, c.body })
+		o, err := r.Fetch(ctxT(t), alice)
+		if err != nil || o.Key.Fingerprint != fpr3 || len(o.Rejected) != 1 || !strings.Contains(o.Rejected[0].Reason, c.want) {
+			t.Errorf("%s: %+v %v; want %s kept and a rejection naming the %s", c.name, o, err, fpr3, c.want)
+		}
+	}
+}

@@ -63,10 +63,16 @@ func checkSMIME(chain [][]byte, addr string, now time.Time) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("%w: S/MIME certificate: %v", ErrMalformed, err)
 	}
+	child := leaf
 	for i, der := range chain[1:] {
-		if _, err := x509.ParseCertificate(der); err != nil {
+		c, err := x509.ParseCertificate(der)
+		if err != nil {
 			return "", fmt.Errorf("%w: S/MIME chain certificate %d: %v", ErrMalformed, i+1, err)
 		}
+		if err := child.CheckSignatureFrom(c); err != nil {
+			return "", fmt.Errorf("%w: S/MIME chain certificate %d did not issue the one before it: %v", ErrMalformed, i+1, err)
+		}
+		child = c
 	}
 	if !slices.ContainsFunc(leaf.EmailAddresses, func(e string) bool { return strings.EqualFold(e, addr) }) {
 		return "", fmt.Errorf("%w: S/MIME certificate names %q, want %s", ErrWrongUserID, leaf.EmailAddresses, addr)
