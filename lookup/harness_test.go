@@ -39,11 +39,10 @@ type world struct {
 // hook lets a test rewrite any answer: it gets the request and the real
 // status and body and returns what to send instead.
 type hook struct {
-	mu    sync.Mutex
-	fn    func(r *http.Request, status int, body []byte) (int, []byte)
-	hits  int
-	next  http.Handler
-	delay time.Duration
+	mu   sync.Mutex
+	fn   func(r *http.Request, status int, body []byte) (int, []byte)
+	hits int
+	next http.Handler
 }
 
 func (h *hook) set(fn func(r *http.Request, status int, body []byte) (int, []byte)) {
