@@ -194,8 +194,11 @@ func (k *Known) update(found *Record, rejected []Rejection, now time.Time, cfg C
 		return nil
 	}
 	if sameKeys(old, found) {
-		if found.Source == SourceMesh || old.Source != SourceMesh {
-			k.Current = found // fresher proof (log head) or same kind of source
+		// Refresh from the same source only: binding the address to another
+		// mesh account that merely copied the public key would let that
+		// account "rotate" it later.
+		if found.Source == old.Source && found.Account == old.Account {
+			k.Current = found
 		}
 		return nil
 	}

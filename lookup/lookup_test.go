@@ -326,3 +326,33 @@ func TestMeshRollbackAndForkRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestCopiedKeyGivesNoRotationRights: another account that publishes alice's
+// very key (it is public) is not bound to alice's address, so its later
+// "rotation" is held back, not adopted.
+func TestCopiedKeyGivesNoRotationRights(t *testing.T) {
+	w := newWorld(t)
+	a := w.newAccount(alice)
+	k1, fpr1 := pgpKey(t, alice, w.now, 0)
+	w.publish(a, alice, k1, nil)
+	r := w.resolver(t.TempDir(), true, false, "")
+	if _, err := r.Lookup(ctxT(t), alice); err != nil {
+		t.Fatal(err)
+	}
+	m := localAccount(t, "mallory@example.com")
+	m.add(t, m.admin, proto.KindPublish, func(e *proto.Entry) { e.Publish = &proto.Publish{Address: alice, OpenPGP: k1} })
+	copied, _ := json.Marshal(proto.Lookup{Address: alice, Account: m.st.Account, Log: m.log})
+	k2, _ := pgpKey(t, alice, w.now, 0)
+	m.add(t, m.admin, proto.KindPublish, func(e *proto.Entry) { e.Publish = &proto.Publish{Address: alice, OpenPGP: k2} })
+	rotated, _ := json.Marshal(proto.Lookup{Address: alice, Account: m.st.Account, Log: m.log})
+	for i, body := range [][]byte{copied, rotated} {
+		w.hook.set(func(r *http.Request, s int, b []byte) (int, []byte) { return 200, body })
+		o, err := r.Fetch(ctxT(t), alice)
+		if err != nil || o.Key.Fingerprint != fpr1 || o.Key.Account != a.st.Account {
+			t.Fatalf("step %d: key %+v %v; want alice's %s from her account %s", i, o.Key, err, fpr1, a.st.Account)
+		}
+		if i == 1 && (o.Change == nil || o.Change.Adopted) {
+			t.Errorf("mallory's rotation: change %+v, want it held back", o.Change)
+		}
+	}
+}
