@@ -6,9 +6,9 @@ PEERS := thunderbird libnss3-tools rnp gnupg sq openssl sqlite3 xvfb wine wine64
 GO ?= go
 FUZZTIME ?= 20000x
 
-.PHONY: test peers unit fuzz vet build
+.PHONY: test peers unit fuzz vet lint build
 
-test: peers vet
+test: peers vet lint
 	ENDYMAIL_REQUIRE_INTEROP=1 $(GO) test -count=1 -timeout 40m ./...
 	$(MAKE) fuzz
 
@@ -31,6 +31,10 @@ vet:
 	gofmt -l . | (! grep .) || (echo "gofmt: files above need formatting"; exit 1)
 	$(GO) vet ./...
 	GOOS=windows $(GO) vet ./...
+
+# lint runs staticcheck at a pinned version (fetched through the module proxy).
+lint:
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
 build:
 	$(GO) build -o bin/endymail ./cmd/endymail

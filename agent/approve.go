@@ -164,3 +164,31 @@ func (a *Agent) answer(ctx context.Context, s *session, id string, clientNonce [
 	}
 	return nil
 }
+
+// RemoveDevice revokes a device: it leaves the account log and every bundle
+// is sealed again without it. Keys it already decrypted stay with it; rotate
+// the mail keys (Enable with Rotate) to stop relying on them.
+func (a *Agent) RemoveDevice(ctx context.Context, id string) (*DeviceInfo, error) {
+	s, err := a.adminSession(ctx)
+	if err != nil {
+		return nil, err
+	}
+	d := s.st.Devices[id]
+	if d == nil {
+		return nil, fmt.Errorf("%w: no current device %s", ErrNoMatch, id)
+	}
+	if id == s.keys.ID() {
+		return nil, fmt.Errorf("a device cannot remove itself; remove it from another admin device")
+	}
+	b := s.batch(a.now())
+	if err := b.add(proto.KindDeviceRemove, func(e *proto.Entry) { e.DeviceRemove = &proto.DeviceRemove{Device: id} }); err != nil {
+		return nil, err
+	}
+	if err := a.rewrapAll(ctx, s, b); err != nil {
+		return nil, err
+	}
+	if err := a.commit(ctx, b); err != nil {
+		return nil, fmt.Errorf("removing device %s: %w", id, err)
+	}
+	return &DeviceInfo{ID: id, Name: d.Profile.Name, Admin: d.Admin, Added: d.Added}, nil
+}

@@ -2,10 +2,16 @@
 
 package agent
 
-import "github.com/endymail/endymail/clients/thunderbird"
+import (
+	"github.com/endymail/endymail/clients/gnupg"
+	"github.com/endymail/endymail/clients/thunderbird"
+)
 
 // defaultClients are the configurators for the mail clients a device may
-// have; each finds its own profiles or stores on every call.
+// have; each finds its own profiles or keyring on every call.
 func defaultClients() []NamedClient {
-	return []NamedClient{{Name: "thunderbird", Configurator: thunderbird.New(thunderbird.Options{})}}
+	return []NamedClient{
+		{Name: "thunderbird", Configurator: thunderbird.New(thunderbird.Options{})},
+		{Name: "gnupg", Configurator: gnupg.New(gnupg.Options{})},
+	}
 }

@@ -157,5 +157,27 @@ func TestRotateKeepsOldAndDisable(t *testing.T) {
 	if err != nil || again.AlreadyEnabled {
 		t.Errorf("enable after forget: %+v %v", again, err)
 	}
-	_ = proto.Version
+}
+
+func TestRemovedDeviceCannotOpenNewBundles(t *testing.T) {
+	a, b := approvedPair(t)
+	if _, err := a.Enable(ctxT(t), EnableOptions{Address: alice, SMIMEKey: smime.P256}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Selftest(ctxT(t), alice); err != nil {
+		t.Fatalf("selftest before removal: %v", err)
+	}
+	if _, err := a.RemoveDevice(ctxT(t), mustID(t, b)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.GetBundle(ctxT(t), addressBundle(alice)); !errors.Is(err, proto.ErrNotWrapped) {
+		t.Errorf("removed device opening the re-sealed bundle: got %v, want ErrNotWrapped", err)
+	}
+	if _, err := a.RemoveDevice(ctxT(t), mustID(t, a)); err == nil {
+		t.Error("a device removed itself")
+	}
+	devs, _ := a.Devices(ctxT(t))
+	if len(devs) != 1 {
+		t.Errorf("%d devices after removal, want 1", len(devs))
+	}
 }

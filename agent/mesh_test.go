@@ -62,7 +62,7 @@ func (h *hostile) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // startMesh runs the real mesh service (embedded store, low proof of work)
 // behind a hostile wrapper and returns its URL.
-func startMesh(t *testing.T) (string, *hostile) {
+func startMesh(t testing.TB) (string, *hostile) {
 	t.Helper()
 	st, err := boltstore.Open(filepath.Join(t.TempDir(), "mesh.db"), boltstore.Options{})
 	if err != nil {

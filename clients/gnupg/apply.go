@@ -31,9 +31,6 @@ func (c *Configurator) Apply(ctx context.Context, m clients.Material) (clients.R
 	if err != nil {
 		return rep, err
 	}
-	if !anyHasAddress(keys, address) {
-		return rep, fmt.Errorf("gnupg: no secret key for %s in %s: %w", address, g.home, clients.ErrNoIdentity)
-	}
 	if m.SMIME != nil {
 		rep.Deferred = append(rep.Deferred, "S/MIME: endymail does not import certificates into gpgsm yet; use Thunderbird or the system store for S/MIME")
 	}
@@ -70,15 +67,6 @@ func (c *Configurator) prepare(ctx context.Context, rep *clients.Report) (gpg, [
 		return g, nil, fmt.Errorf("list secret keys in %s: %w", g.home, err)
 	}
 	return g, keys, nil
-}
-
-func anyHasAddress(keys []key, address string) bool {
-	for _, k := range keys {
-		if hasAddress(k, address) {
-			return true
-		}
-	}
-	return false
 }
 
 // checkKeyboxFile checks HOME/pubring.kbx when there is one.

@@ -38,7 +38,8 @@ func TestConformance(t *testing.T) {
 					t.Fatal(err)
 				}
 			},
-			Check: func(t testing.TB, m clients.Material) { checkApplied(t, home, m) },
+			Check:      func(t testing.TB, m clients.Material) { checkApplied(t, home, m) },
+			AnyAddress: true,
 		}
 	})
 }

@@ -8,10 +8,12 @@
 // ~/.gnupg, or the folder named in [Options].
 //
 // What counts as an identity: the addresses on the user IDs of the home's
-// secret keys. Apply configures an address only where the home already
-// holds a secret key for it (the user keeps mail keys for that address in
-// GnuPG) and otherwise fails with clients.ErrNoIdentity; a missing home is
-// no identity either, so endymail never creates a GnuPG home.
+// secret keys. A keyring has no accounts, so Apply configures any enabled
+// address in an existing home: the key endymail publishes for it must be
+// there for the user's GnuPG-based client to decrypt mail sent to it, even
+// when the user also has a key of their own for the address (gpg then signs
+// with whichever it finds first and decrypts with either). A missing home
+// fails with clients.ErrNoIdentity: endymail never creates a GnuPG home.
 //
 // What is changed: the keyring (pubring.kbx), the agent's
 // private-keys-v1.d and the trust database, all through gpg itself.
@@ -39,7 +41,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/endymail/endymail/clients"
@@ -152,14 +153,4 @@ func (c *Configurator) Identities(ctx context.Context) ([]clients.Identity, erro
 		}
 	}
 	return ids, nil
-}
-
-// hasAddress reports whether a user ID of k carries address.
-func hasAddress(k key, address string) bool {
-	for _, uid := range k.UserIDs {
-		if strings.EqualFold(uidAddress(uid), address) {
-			return true
-		}
-	}
-	return false
 }

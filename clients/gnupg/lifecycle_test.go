@@ -254,3 +254,30 @@ func TestStaleLock(t *testing.T) {
 		t.Errorf("checkNotLocked with a live owner: got %v, want ErrClientRunning", err)
 	}
 }
+
+// TestImportsWithoutOwnKey: a home with no key for the address (the usual
+// case for a new user) gets endymail's key.
+func TestImportsWithoutOwnKey(t *testing.T) {
+	ctx := context.Background()
+	home := newHome(t)
+	userKey(t, home, "Carol <carol@example.net>")
+	c := New(Options{Home: home})
+	m := material(t, testAddress)
+	if _, err := c.Apply(ctx, m); err != nil {
+		t.Fatalf("Apply: %v", err)
+	}
+	checkApplied(t, home, m)
+	ids, err := c.Identities(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var enabled int
+	for _, id := range ids {
+		if id.Address == testAddress && id.Enabled {
+			enabled++
+		}
+	}
+	if enabled != 1 {
+		t.Errorf("identities after Apply: %+v, want one enabled for %s", ids, testAddress)
+	}
+}

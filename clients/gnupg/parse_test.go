@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/endymail/endymail/clients"
@@ -150,8 +151,12 @@ func FuzzParseColons(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		for _, k := range parseColons(b) {
 			for _, uid := range k.UserIDs {
-				uidAddress(uid)
-				uidName(uid)
+				if a := uidAddress(uid); a != "" && !strings.Contains(uid, a) {
+					t.Fatalf("address %q is not in user ID %q", a, uid)
+				}
+				if n := uidName(uid); !strings.Contains(uid, n) {
+					t.Fatalf("name %q is not in user ID %q", n, uid)
+				}
 			}
 		}
 	})

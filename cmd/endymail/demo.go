@@ -8,10 +8,12 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"time"
 
 	"github.com/endymail/endymail/agent"
+	"github.com/endymail/endymail/clients/gnupg"
 	"github.com/endymail/endymail/clients/thunderbird"
 	"github.com/endymail/endymail/mesh/server"
 	"github.com/endymail/endymail/mesh/store/boltstore"
@@ -49,6 +51,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	} else {
 		defer os.RemoveAll(dir)
 	}
+	defer stopGPGAgent(filepath.Join(dir, "gnupg"))
 	out := &demoOut{w: e.stdout}
 	fmt.Fprintf(e.stdout, "endymail demo: two devices of one user, an embedded mesh service, all under %s\n", dir)
 	meshURL, stop, err := demoMesh(ctx, out, filepath.Join(dir, "mesh"))
@@ -170,11 +173,11 @@ func demoClients(ctx context.Context, out *demoOut, dir string, b *agent.Agent) 
 	profile, err := demoProfile(ctx, dir, demoAddress)
 	switch {
 	case errors.Is(err, errNoThunderbird):
-		out.detail("skipped Thunderbird: it is not installed (apt-get install thunderbird)")
-		b.Clients = nil
+		out.detail("skipped Thunderbird: it is not installed (apt-get install thunderbird); using a throwaway GnuPG home")
+		b.Clients = demoGnuPG(dir)
 	case err != nil:
-		out.detail("skipped Thunderbird: could not make a throwaway profile: %v", err)
-		b.Clients = nil
+		out.detail("skipped Thunderbird: could not make a throwaway profile: %v; using a throwaway GnuPG home", err)
+		b.Clients = demoGnuPG(dir)
 	default:
 		out.detail("a throwaway Thunderbird profile with an identity for %s: %s", demoAddress, profile)
 		b.Clients = []agent.NamedClient{{Name: "thunderbird", Configurator: thunderbird.New(thunderbird.Options{Profiles: []string{profile}})}}
@@ -205,4 +208,20 @@ func demoClients(ctx context.Context, out *demoOut, dir string, b *agent.Agent) 
 	}
 	fmt.Fprintln(out.w, "\ndemo complete: device B signs and encrypts with the keys device A made, after one approval")
 	return nil
+}
+
+// demoGnuPG is a configurator for a throwaway GnuPG home under dir.
+func demoGnuPG(dir string) []agent.NamedClient {
+	home := filepath.Join(dir, "gnupg")
+	if err := os.MkdirAll(home, 0o700); err != nil {
+		return nil
+	}
+	return []agent.NamedClient{{Name: "gnupg", Configurator: gnupg.New(gnupg.Options{Home: home})}}
+}
+
+// stopGPGAgent ends the gpg-agent a throwaway GnuPG home started, if any.
+func stopGPGAgent(home string) {
+	if _, err := os.Stat(home); err == nil {
+		exec.Command("gpgconf", "--homedir", home, "--kill", "all").Run()
+	}
 }

@@ -63,6 +63,7 @@ func runMesh(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	defer srv.Close()
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return err

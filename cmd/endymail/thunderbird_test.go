@@ -85,7 +85,7 @@ func TestEnableConfiguresThunderbird(t *testing.T) {
 	c := &cli{t: t, bin: bin, home: home, device: filepath.Join(home, "endymail")}
 	c.run("init", alice, "--mesh", m.url, "--device-name", "laptop")
 	out := c.run("enable", alice, "--name", "Alice", "--smime-key", "rsa2048")
-	if !strings.Contains(out, "thunderbird: ") || strings.Contains(out, "found no identity") {
+	if !strings.Contains(out, "thunderbird: ") || strings.Contains(out, "thunderbird: found no identity") {
 		t.Fatalf("enable did not configure Thunderbird:\n%s", out)
 	}
 	if out := c.run("configure"); !strings.Contains(out, "thunderbird: already configured") {

@@ -212,7 +212,7 @@ func (s *Server) appendLog(w http.ResponseWriter, r *http.Request) error {
 		}
 		s.index(r.Context(), id, a.st, env)
 	}
-	s.hub.notify(id)
+	s.changed(r.Context(), id)
 	writeJSON(w, http.StatusOK, proto.AccountInfo{Account: id, Handle: a.st.Handle, Head: a.st.Seq})
 	return nil
 }

@@ -68,7 +68,7 @@ func (s *Server) postRequest(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.prune(r.Context())
 	s.log.Info("connection request", "account", id, "request", sr.ID, "device", req.Device.ID(), "name", req.Device.Name)
-	s.hub.notify(id)
+	s.changed(r.Context(), id)
 	info, _ := s.info(sr)
 	writeJSON(w, http.StatusCreated, info)
 	return nil
@@ -224,7 +224,7 @@ func (s *Server) answerRequest(w http.ResponseWriter, r *http.Request) error {
 		return storeErr(err, "request "+rid)
 	}
 	s.log.Info("connection request answered", "account", id, "request", rid, "state", state)
-	s.hub.notify(id)
+	s.changed(r.Context(), id)
 	q.State, q.Answer = state, env.Marshal()
 	ri, err := s.info(q)
 	if err != nil {

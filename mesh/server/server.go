@@ -77,6 +77,7 @@ type Server struct {
 	pruned time.Time             // last pruning of expired requests
 	wkd    map[string]bool       // WKD domains served
 	pub    publicCache           // encoded public lookup answers
+	stop   context.CancelFunc    // ends the store subscription
 }
 
 // New returns a service over cfg.Store.
@@ -106,7 +107,27 @@ func New(cfg Config) (*Server, error) {
 	if err := s.initPublic(cfg.WKDDomains); err != nil {
 		return nil, fmt.Errorf("mesh server: %w", err)
 	}
+	ctx, stop := context.WithCancel(context.Background())
+	s.stop = stop
+	if n, ok := s.st.(store.Notifier); ok {
+		go n.Subscribe(ctx, s.hub.notify)
+	}
 	return s, nil
+}
+
+// Close stops the service's background work (the store subscription of a
+// shared store). It does not close the store.
+func (s *Server) Close() { s.stop() }
+
+// changed wakes the long polls on account, in this instance and, through a
+// shared store, in every other.
+func (s *Server) changed(ctx context.Context, account string) {
+	s.hub.notify(account)
+	if n, ok := s.st.(store.Notifier); ok {
+		if err := n.Notify(context.WithoutCancel(ctx), account); err != nil {
+			s.log.Warn("notifying other instances", "account", account, "err", err)
+		}
+	}
 }
 
 func (l *Limits) fill(d Limits) {

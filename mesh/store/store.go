@@ -183,3 +183,15 @@ type Store interface {
 	// Close releases the store. Calls after Close fail.
 	Close() error
 }
+
+// Notifier is implemented by stores that many service instances share: it
+// carries "this account changed" between them so a long poll held by one
+// instance wakes when another instance writes.
+type Notifier interface {
+	// Notify tells every subscribed instance (this one included) that
+	// account changed.
+	Notify(ctx context.Context, account string) error
+	// Subscribe calls fn for every notice until ctx ends, reconnecting
+	// after errors. It returns when ctx ends.
+	Subscribe(ctx context.Context, fn func(account string))
+}
