@@ -46,7 +46,7 @@ func Open(dir string) (*Agent, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Agent{home: h, now: time.Now, Clients: defaultClients()}, nil
+	return &Agent{home: h, now: time.Now, Clients: defaultClients(h)}, nil
 }
 
 // Home returns the device home.

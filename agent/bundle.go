@@ -59,7 +59,7 @@ func (a *Agent) sealInto(ctx context.Context, s *session, b *batch, name string,
 	if old := b.st.Bundles[name]; old != nil {
 		version = old.Version + 1
 	}
-	blob, ref, err := proto.SealBundle(b.st.Account, name, version, content, devices)
+	blob, ref, err := proto.SealBundle(b.st.Account, name, version, content, devices, b.st.RecoveryKey)
 	if err != nil {
 		return err
 	}

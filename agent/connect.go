@@ -42,25 +42,11 @@ func (a *Agent) Connect(ctx context.Context, address, meshURL, deviceName string
 	if err != nil {
 		return nil, err
 	}
-	info, err := mc.FindAccount(ctx, address)
-	if err != nil {
-		return nil, fmt.Errorf("finding the account of %s: %w", address, err)
-	}
-	head, log, err := mc.Log(ctx, info.Account, 0)
+	s, err := a.fetchAccount(ctx, mc, address)
 	if err != nil {
 		return nil, err
 	}
-	st, err := proto.Replay(log)
-	if err != nil {
-		return nil, fmt.Errorf("verifying the account log from the mesh: %w", err)
-	}
-	if st.Seq != head {
-		return nil, fmt.Errorf("%w: service claims head %d but sent entries only to %d", proto.ErrSequence, head, st.Seq)
-	}
-	if st.Account != info.Account || st.Handle != address {
-		return nil, fmt.Errorf("%w: the mesh answered with account %s (%s) for %s", proto.ErrWrongAccount, st.Account, st.Handle, address)
-	}
-	s := &session{keys: keys, mesh: mc, st: st, acct: &device.Account{Mesh: mc.URL(), Account: st.Account, Handle: address, Log: log}}
+	s.keys = keys
 	if err := a.postRequest(ctx, s, showCode); err != nil {
 		return nil, err
 	}

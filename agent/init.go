@@ -59,7 +59,11 @@ func (a *Agent) Init(ctx context.Context, address, meshURL, deviceName string) (
 	if err != nil {
 		return nil, err
 	}
-	log, err := genesisEntries(root, address, keys, a.now())
+	rkem, err := proto.RecoveryKEM(seed)
+	if err != nil {
+		return nil, err
+	}
+	log, err := genesisEntries(root, rkem.PublicKey().Bytes(), address, keys, a.now())
 	if err != nil {
 		return nil, err
 	}
@@ -81,10 +85,10 @@ func (a *Agent) Init(ctx context.Context, address, meshURL, deviceName string) (
 
 // genesisEntries makes the genesis entry and the first admin grant, both
 // signed by the root key.
-func genesisEntries(root *proto.SigningKey, address string, keys *device.Keys, now time.Time) ([]proto.Envelope, error) {
+func genesisEntries(root *proto.SigningKey, recoveryKey []byte, address string, keys *device.Keys, now time.Time) ([]proto.Envelope, error) {
 	account := proto.AccountID(root.Public())
 	g := &proto.Entry{V: proto.Version, Account: account, Seq: 0, Time: now.UTC(), Signer: root.ID(), Kind: proto.KindGenesis,
-		Genesis: &proto.Genesis{Handle: address, RootKey: root.Public(),
+		Genesis: &proto.Genesis{Handle: address, RootKey: root.Public(), RecoveryKey: recoveryKey,
 			Recovery: proto.RecoveryPolicy{Threshold: recoveryThreshold, Shares: recoveryShares}}}
 	genv, err := proto.Sign(proto.ContextEntry, g.Marshal(), root)
 	if err != nil {

@@ -181,3 +181,44 @@ func TestRemovedDeviceCannotOpenNewBundles(t *testing.T) {
 		t.Errorf("%d devices after removal, want 1", len(devs))
 	}
 }
+
+// With every device lost, two of the three recovery shares bring the account
+// back on a new device, with its keys.
+func TestRecoverFromShares(t *testing.T) {
+	url, _ := startMesh(t)
+	a := openAgent(t)
+	res, err := a.Init(ctxT(t), alice, url, "laptop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Enable(ctxT(t), EnableOptions{Address: alice, SMIMEKey: smime.P256}); err != nil {
+		t.Fatal(err)
+	}
+	other, err := openAgent(t).Init(ctxT(t), "bob@example.com", url, "bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := openAgent(t).Recover(ctxT(t), alice, url, "new", res.Shares[:1]); err == nil {
+		t.Error("one share of a 2-of-3 split recovered the account")
+	}
+	if _, err := openAgent(t).Recover(ctxT(t), alice, url, "new", other.Shares[1:]); !errors.Is(err, ErrWrongShares) {
+		t.Errorf("another account's shares: got %v, want ErrWrongShares", err)
+	}
+	c := openAgent(t)
+	got, err := c.Recover(ctxT(t), alice, url, "new laptop", []string{res.Shares[2], res.Shares[0]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.Admin || len(got.Bundles) != 2 {
+		t.Errorf("recovered: %+v, want an admin device with the ca and address bundles", got)
+	}
+	checks, err := c.Selftest(ctxT(t), alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ch := range checks {
+		if !ch.OK {
+			t.Errorf("selftest after recovery: %s: %s", ch.Name, ch.Detail)
+		}
+	}
+}

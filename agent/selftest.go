@@ -3,6 +3,7 @@ package agent
 import (
 	"bytes"
 	"context"
+	"crypto/rsa"
 	"crypto/x509"
 	"fmt"
 	"strings"
@@ -47,9 +48,17 @@ func (a *Agent) smimeCheck(ks *keySet, msg []byte) Check {
 		c.Detail = err.Error()
 		return c
 	}
-	out, err := smime.SignAndEncrypt(msg, id, []*x509.Certificate{id.Cert})
-	if err == nil {
-		out, err = smime.Decrypt(out, id)
+	var out []byte
+	if _, rsaKey := id.Cert.PublicKey.(*rsa.PublicKey); rsaKey {
+		out, err = smime.SignAndEncrypt(msg, id, []*x509.Certificate{id.Cert})
+		if err == nil {
+			out, err = smime.Decrypt(out, id)
+		}
+	} else {
+		// An ECDSA (P-256) certificate signs only: nothing can be
+		// encrypted to it with RSA key transport.
+		c.Name = "S/MIME sign → verify (P-256 certificates sign only)"
+		out, err = smime.Sign(msg, id)
 	}
 	var v *smime.Verified
 	if err == nil {

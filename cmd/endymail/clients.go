@@ -19,6 +19,15 @@ func init() {
 // reportClients prints what each client configurator did. A running client
 // is not an error: the change waits until it closes.
 func reportClients(e *env, results []agent.ClientResult) error {
+	return reportResults(e, results, "already configured")
+}
+
+// reportReverts is reportClients for a revert.
+func reportReverts(e *env, results []agent.ClientResult) error {
+	return reportResults(e, results, "nothing to restore")
+}
+
+func reportResults(e *env, results []agent.ClientResult, noop string) error {
 	var errs []error
 	for _, r := range results {
 		switch {
@@ -29,7 +38,7 @@ func reportClients(e *env, results []agent.ClientResult) error {
 		case r.Err != nil:
 			errs = append(errs, fmt.Errorf("%s: %w", r.Client, r.Err))
 		case !r.Report.Changed() && len(r.Report.Deferred) == 0:
-			fmt.Fprintf(e.stdout, "%s: already configured\n", r.Client)
+			fmt.Fprintf(e.stdout, "%s: %s\n", r.Client, noop)
 		}
 		for _, act := range r.Report.Actions {
 			fmt.Fprintf(e.stdout, "%s: %s\n", r.Client, act)
@@ -108,7 +117,7 @@ func runAccounts(ctx context.Context, e *env, args []string) error {
 		if id.Enabled {
 			state = "endymail enabled"
 		}
-		fmt.Fprintf(e.stdout, "%-12s %-30s %-20s %s (%s)\n", id.Client, id.Address, strings.TrimSpace(id.Name), state, id.Location)
+		fmt.Fprintf(e.stdout, "%-17s %-30s %-20s %s (%s)\n", id.Client, id.Address, strings.TrimSpace(id.Name), state, id.Location)
 	}
 	return err
 }

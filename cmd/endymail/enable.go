@@ -87,7 +87,7 @@ func runDisable(ctx context.Context, e *env, args []string) error {
 	default:
 		fmt.Fprintf(e.stdout, "disabled %s; its keys stay for reading old mail\n", res.Address)
 	}
-	return reportClients(e, a.RevertAddress(ctx, res.Address))
+	return reportReverts(e, a.RevertAddress(ctx, res.Address))
 }
 
 func validPrefer(p string) bool { return p == clients.PreferOpenPGP || p == clients.PreferSMIME }

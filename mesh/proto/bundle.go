@@ -36,9 +36,14 @@ type Wrap struct {
 	Sealed []byte `json:"sealed"` // enc || ciphertext
 }
 
-// SealBundle encrypts content for the given devices. It returns the sealed
-// bundle's bytes (to upload) and the reference to append to the log.
-func SealBundle(account, name string, version uint64, content []byte, devices []DeviceProfile) ([]byte, *BundleRef, error) {
+// RecoveryWrap names the key wrap to the account's recovery key (see
+// [RecoveryKey]) among a bundle's wraps.
+const RecoveryWrap = "recovery"
+
+// SealBundle encrypts content for the given devices and, when recovery is
+// not nil, the account's recovery key. It returns the sealed bundle's bytes
+// (to upload) and the reference to append to the log.
+func SealBundle(account, name string, version uint64, content []byte, devices []DeviceProfile, recovery []byte) ([]byte, *BundleRef, error) {
 	if err := CheckBundleName(name); err != nil {
 		return nil, nil, err
 	}
@@ -58,16 +63,15 @@ func SealBundle(account, name string, version uint64, content []byte, devices []
 	b.Ciphertext = aead.Seal(nil, nonce, content, b.aad())
 	ref := &BundleRef{Name: name, Version: version}
 	for _, d := range devices {
-		pk, err := KEM().NewPublicKey(d.HPKEKey)
-		if err != nil {
-			return nil, nil, fmt.Errorf("device %s: %w", d.ID(), err)
+		if err := b.wrap(d.ID(), d.HPKEKey, key); err != nil {
+			return nil, nil, err
 		}
-		sealed, err := hpke.Seal(pk, hpke.HKDFSHA256(), hpke.AES256GCM(), b.wrapInfo(d.ID()), key)
-		if err != nil {
-			return nil, nil, fmt.Errorf("wrapping to %s: %w", d.ID(), err)
-		}
-		b.Wraps = append(b.Wraps, Wrap{Device: d.ID(), Sealed: sealed})
 		ref.Devices = append(ref.Devices, d.ID())
+	}
+	if recovery != nil {
+		if err := b.wrap(RecoveryWrap, recovery, key); err != nil {
+			return nil, nil, err
+		}
 	}
 	blob := mustJSON(b)
 	if len(blob) > MaxBlobSize {
@@ -78,7 +82,7 @@ func SealBundle(account, name string, version uint64, content []byte, devices []
 }
 
 // OpenBundle checks blob against the log's reference and decrypts it with
-// this device's HPKE key.
+// this device's HPKE key (deviceID is RecoveryWrap for the recovery key).
 func OpenBundle(blob []byte, account string, ref *BundleRef, deviceID string, key hpke.PrivateKey) ([]byte, error) {
 	if BlobID(blob) != ref.Digest {
 		return nil, fmt.Errorf("%w: %s version %d digest differs", ErrBundleMismatch, ref.Name, ref.Version)
@@ -110,6 +114,20 @@ func OpenBundle(blob []byte, account string, ref *BundleRef, deviceID string, ke
 		return content, nil
 	}
 	return nil, fmt.Errorf("%w: %s version %d", ErrNotWrapped, ref.Name, ref.Version)
+}
+
+// wrap seals the content key to one HPKE public key under the wrap's name.
+func (b *Bundle) wrap(id string, hpkeKey, key []byte) error {
+	pk, err := KEM().NewPublicKey(hpkeKey)
+	if err != nil {
+		return fmt.Errorf("HPKE key of %s: %w", id, err)
+	}
+	sealed, err := hpke.Seal(pk, hpke.HKDFSHA256(), hpke.AES256GCM(), b.wrapInfo(id), key)
+	if err != nil {
+		return fmt.Errorf("wrapping to %s: %w", id, err)
+	}
+	b.Wraps = append(b.Wraps, Wrap{Device: id, Sealed: sealed})
+	return nil
 }
 
 // aad binds the content to account, name and version.

@@ -44,9 +44,10 @@ type Entry struct {
 
 // Genesis starts an account: its root key and recovery policy.
 type Genesis struct {
-	Handle   string         `json:"handle"`   // the address the account is found by
-	RootKey  []byte         `json:"root_key"` // Ed25519 public key
-	Recovery RecoveryPolicy `json:"recovery"`
+	Handle      string         `json:"handle"`   // the address the account is found by
+	RootKey     []byte         `json:"root_key"` // Ed25519 public key
+	Recovery    RecoveryPolicy `json:"recovery"`
+	RecoveryKey []byte         `json:"recovery_key,omitempty"` // HPKE public key derived from the root seed
 }
 
 // RecoveryPolicy says how the root seed was split.
@@ -178,6 +179,11 @@ func (g *Genesis) check() error {
 	}
 	if len(g.RootKey) != ed25519.PublicKeySize {
 		return errors.New("root key length")
+	}
+	if g.RecoveryKey != nil {
+		if _, err := KEM().NewPublicKey(g.RecoveryKey); err != nil {
+			return fmt.Errorf("recovery key: %v", err)
+		}
 	}
 	r := g.Recovery
 	if r.Threshold < 1 || r.Shares < r.Threshold || r.Shares > 15 {

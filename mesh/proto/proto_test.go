@@ -81,7 +81,7 @@ func TestBundleSealOpen(t *testing.T) {
 	a := DeviceProfile{Name: "a", SignKey: mustKey(t).Public(), HPKEKey: kemA.PublicKey().Bytes()}
 	b := DeviceProfile{Name: "b", SignKey: mustKey(t).Public(), HPKEKey: kemB.PublicKey().Bytes()}
 	content := []byte("secret keys")
-	blob, ref, err := SealBundle("MACC", "mail", 3, content, []DeviceProfile{a})
+	blob, ref, err := SealBundle("MACC", "mail", 3, content, []DeviceProfile{a}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,5 +108,31 @@ func TestBundleSealOpen(t *testing.T) {
 	}
 	if _, err := OpenBundle(blob, "MACX", ref, a.ID(), kemA); !errors.Is(err, ErrBundleMismatch) {
 		t.Errorf("other account: got %v, want ErrBundleMismatch", err)
+	}
+}
+
+func TestRecoveryWrap(t *testing.T) {
+	seed := bytes.Repeat([]byte{7}, 32)
+	rk, err := RecoveryKEM(seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, _ := RecoveryKEM(seed)
+	if !bytes.Equal(rk.PublicKey().Bytes(), again.PublicKey().Bytes()) {
+		t.Fatal("the recovery key is not derived deterministically from the seed")
+	}
+	kem, _ := KEM().GenerateKey()
+	d := DeviceProfile{Name: "d", SignKey: mustKey(t).Public(), HPKEKey: kem.PublicKey().Bytes()}
+	blob, ref, err := SealBundle("MACC", "mail", 1, []byte("keys"), []DeviceProfile{d}, rk.PublicKey().Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := OpenBundle(blob, "MACC", ref, RecoveryWrap, rk)
+	if err != nil || string(got) != "keys" {
+		t.Errorf("open with the recovery key: %q %v", got, err)
+	}
+	other, _ := RecoveryKEM(bytes.Repeat([]byte{8}, 32))
+	if _, err := OpenBundle(blob, "MACC", ref, RecoveryWrap, other); !errors.Is(err, ErrBundleDecrypt) {
+		t.Errorf("another seed's recovery key: got %v, want ErrBundleDecrypt", err)
 	}
 }

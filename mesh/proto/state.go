@@ -37,8 +37,11 @@ type State struct {
 	Handle   string
 	RootKey  ed25519.PublicKey
 	Recovery RecoveryPolicy
-	Seq      uint64 // sequence number of the head entry
-	Head     string // EntryID of the head entry
+	// RecoveryKey is the HPKE public key every bundle is also sealed to;
+	// its private half is derived from the root seed (RecoveryKEM).
+	RecoveryKey []byte
+	Seq         uint64 // sequence number of the head entry
+	Head        string // EntryID of the head entry
 
 	Devices   map[string]*Device    // by DeviceID, current devices only
 	Removed   map[string]bool       // DeviceIDs ever removed: never re-added
@@ -84,7 +87,7 @@ func NewState(env Envelope) (*State, error) {
 	}
 	return &State{
 		Account: e.Account, Handle: e.Genesis.Handle, RootKey: root,
-		Recovery: e.Genesis.Recovery, Seq: 0, Head: EntryID(env.Payload),
+		Recovery: e.Genesis.Recovery, RecoveryKey: e.Genesis.RecoveryKey, Seq: 0, Head: EntryID(env.Payload),
 		Devices: map[string]*Device{}, Removed: map[string]bool{},
 		Bundles: map[string]*BundleRef{}, Published: map[string]*Publish{},
 	}, nil
