@@ -56,6 +56,7 @@ func (h *hostile) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	for k, v := range rec.Header() {
 		w.Header()[k] = v
 	}
+	w.Header().Del("Content-Length") // the hook may change the body's length
 	w.WriteHeader(rec.Code)
 	w.Write(out)
 }

@@ -28,12 +28,14 @@ func runMesh(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 || args[0] != "serve" {
 		return usageErrorf("mesh serve --listen ADDR --data DIR [--pow-bits N] [--postgres DSN]")
 	}
-	fs := newFlags(e, "mesh serve", "--listen ADDR --data DIR [--pow-bits N] [--postgres DSN] [--log-level L]")
+	fs := newFlags(e, "mesh serve", "--listen ADDR --data DIR [--pow-bits N] [--postgres DSN] [--wkd-domain DOMAIN]... [--log-level L]")
 	listen := fs.String("listen", "127.0.0.1:8470", "`ADDR` to listen on (plain HTTP: loopback, or behind a TLS proxy)")
 	data := fs.String("data", "", "`DIR` for the embedded store and the proof-of-work key (required)")
 	bits := fs.Int("pow-bits", 20, "proof-of-work difficulty in leading zero `BITS`")
 	pg := fs.String("postgres", "", "PostgreSQL `DSN`: use it instead of the embedded store")
 	level := fs.String("log-level", "info", "log `LEVEL`: debug, info, warn, error")
+	var wkd stringList
+	fs.Var(&wkd, "wkd-domain", "answer the Web Key Directory of mail `DOMAIN` (repeatable)")
 	if err := noArgs(fs, args[1:]); err != nil {
 		return err
 	}
@@ -57,7 +59,7 @@ func runMesh(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	srv, err := server.New(server.Config{Store: st, Logger: logger, PoWKey: key, PoWBits: *bits})
+	srv, err := server.New(server.Config{Store: st, Logger: logger, PoWKey: key, PoWBits: *bits, WKDDomains: wkd})
 	if err != nil {
 		return err
 	}

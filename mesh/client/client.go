@@ -229,3 +229,12 @@ func (c *Client) Answer(ctx context.Context, account, id string, env proto.Envel
 	err := c.sendJSON(ctx, http.MethodPost, acctPath(account, "requests", id, "answer"), env, &ri)
 	return ri, err
 }
+
+// Lookup asks the service which account publishes addr and returns that
+// account's whole log, unverified: verify it with proto.Replay. A service
+// that knows no key for addr answers an error wrapping proto.ErrNotFound.
+func (c *Client) Lookup(ctx context.Context, addr string) (proto.Lookup, error) {
+	var l proto.Lookup
+	err := c.getJSON(ctx, "/v1/lookup", url.Values{"addr": {addr}}, &l)
+	return l, err
+}

@@ -1,8 +1,11 @@
 package proto
 
 import (
+	"crypto/sha1"
+	"encoding/base32"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -152,4 +155,33 @@ func ErrorFromWire(status int, w WireError) error {
 		sentinel = ErrServer
 	}
 	return fmt.Errorf("mesh service: %w: %s (HTTP %d)", sentinel, w.Error.Message, status)
+}
+
+// Public key lookup (issue 7). Paths:
+//
+//	GET /v1/lookup?addr=ADDR                                   → Lookup
+//	GET /.well-known/openpgpkey/hu/HASH?l=LOCAL                 → binary OpenPGP key (WKD direct)
+//	GET /.well-known/openpgpkey/DOMAIN/hu/HASH?l=LOCAL          → binary OpenPGP key (WKD advanced)
+//	GET /.well-known/openpgpkey/policy, /.well-known/openpgpkey/DOMAIN/policy → empty policy
+//
+// The service is untrusted: a sender verifies a Lookup by replaying Log with
+// [Replay] and reading the address's publication from the resulting state.
+
+// Lookup is the answer of /v1/lookup: the account that publishes Address and
+// its whole signed log.
+type Lookup struct {
+	Address string     `json:"address"`
+	Account string     `json:"account"`
+	Log     []Envelope `json:"log"`
+}
+
+// zbase32 is the z-base-32 alphabet (the bit order is that of RFC 4648).
+var zbase32 = base32.NewEncoding("ybndrfg8ejkmcpqxot1uwisza345h769").WithPadding(base32.NoPadding)
+
+// WKDHash is the Web Key Directory name of a local part
+// (draft-koch-openpgp-webkey-service): z-base-32 of the SHA-1 of the
+// lower-cased local part. SHA-1 is the draft's choice, used as a name only.
+func WKDHash(local string) string {
+	sum := sha1.Sum([]byte(strings.ToLower(local)))
+	return zbase32.EncodeToString(sum[:])
 }

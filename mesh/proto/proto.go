@@ -14,7 +14,9 @@ package proto
 // Changelog:
 //   - 1 (2026-11-27): signed envelopes (Ed25519ctx), account log with genesis,
 //     device-add/remove, publish/unpublish and bundle entries; connection
-//     requests with witness codes; HPKE (ML-KEM-768+X25519) wrapped bundles.
+//     requests with witness codes; HPKE (ML-KEM-768+X25519) wrapped bundles;
+//     bundles also sealed to a recovery key derived from the root seed;
+//     /v1/lookup (an address's account and verifiable log) and WKD.
 const Version = 1
 
 // Content types fed to UDF fingerprints; each names what was hashed.

@@ -33,6 +33,9 @@ type Config struct {
 	PoWBits int    // leading zero bits required
 	Limits  Limits
 	Now     func() time.Time
+	// WKDDomains are the mail domains whose Web Key Directory this service
+	// answers (lower-case); none by default.
+	WKDDomains []string
 }
 
 // Limits are the admission limits and quotas.
@@ -72,6 +75,8 @@ type Server struct {
 	mu     sync.Mutex            // guards states and locks
 	states map[string]*acctState // verified state cache, by account
 	pruned time.Time             // last pruning of expired requests
+	wkd    map[string]bool       // WKD domains served
+	pub    publicCache           // encoded public lookup answers
 	stop   context.CancelFunc    // ends the store subscription
 }
 
@@ -99,6 +104,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.hub.init()
 	s.limit.init(s.lim, s.now)
+	if err := s.initPublic(cfg.WKDDomains); err != nil {
+		return nil, fmt.Errorf("mesh server: %w", err)
+	}
 	ctx, stop := context.WithCancel(context.Background())
 	s.stop = stop
 	if n, ok := s.st.(store.Notifier); ok {
@@ -174,6 +182,7 @@ func (s *Server) Handler() http.Handler {
 	handle("GET /v1/accounts/{id}/requests", s.listRequests)
 	handle("GET /v1/accounts/{id}/requests/{rid}", s.getRequest)
 	handle("POST /v1/accounts/{id}/requests/{rid}/answer", s.answerRequest)
+	s.handlePublic(handle) // lookup.go, wkd.go
 	handle("/", func(http.ResponseWriter, *http.Request) error {
 		return fmt.Errorf("%w: no such endpoint", proto.ErrNotFound)
 	})
