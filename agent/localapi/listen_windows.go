@@ -87,36 +87,46 @@ func (l *pipeListener) instance(first bool) (windows.Handle, error) {
 	return h, nil
 }
 
+// Accept waits for a client on the free instance, having first made a
+// spare one, so that a client always finds an instance to open. A client
+// that came and went before it was accepted is skipped.
 func (l *pipeListener) Accept() (net.Conn, error) {
-	l.mu.Lock()
-	h := l.next
-	l.mu.Unlock()
-	err := windows.ConnectNamedPipe(h, nil)
-	select {
-	case <-l.done:
-		windows.CloseHandle(h)
-		return nil, net.ErrClosed
-	default:
+	for {
+		spare, err := l.instance(false)
+		if err != nil {
+			return nil, err
+		}
+		l.mu.Lock()
+		h := l.next
+		l.next = spare
+		l.mu.Unlock()
+		err = windows.ConnectNamedPipe(h, nil)
+		select {
+		case <-l.done:
+			windows.CloseHandle(h)
+			return nil, net.ErrClosed
+		default:
+		}
+		switch {
+		case err == nil || errors.Is(err, windows.ERROR_PIPE_CONNECTED):
+			return &pipeConn{File: os.NewFile(uintptr(h), l.name), name: l.name}, nil
+		case errors.Is(err, windows.ERROR_NO_DATA):
+			windows.CloseHandle(h)
+		default:
+			windows.CloseHandle(h)
+			return nil, fmt.Errorf("local API pipe: %w", err)
+		}
 	}
-	if err != nil && !errors.Is(err, windows.ERROR_PIPE_CONNECTED) {
-		windows.CloseHandle(h)
-		return nil, fmt.Errorf("local API pipe: %w", err)
-	}
-	next, err := l.instance(false)
-	if err != nil {
-		windows.CloseHandle(h)
-		return nil, err
-	}
-	l.mu.Lock()
-	l.next = next
-	l.mu.Unlock()
-	return &pipeConn{File: os.NewFile(uintptr(h), l.name), name: l.name}, nil
 }
 
-// Close stops Accept: it connects to the waiting instance itself.
+// Close stops Accept: it closes the spare instance, then connects to the
+// one Accept waits on.
 func (l *pipeListener) Close() error {
 	l.once.Do(func() {
 		close(l.done)
+		l.mu.Lock()
+		windows.CloseHandle(l.next)
+		l.mu.Unlock()
 		if c, err := dial(context.Background(), l.name); err == nil {
 			c.Close()
 		}
