@@ -52,10 +52,12 @@ type Daemon struct {
 	acctWake  chan struct{} // the account file changed
 	runMu     sync.Mutex    // one reconcile at a time
 
-	mu      sync.Mutex
-	state   *State
-	asked   map[string]bool // request IDs already prompted
-	backoff time.Duration
+	mu       sync.Mutex
+	state    *State
+	asked    map[string]bool // request IDs already prompted
+	backoff  time.Duration
+	runCtx   context.Context // Run's context, for background work
+	awaiting bool            // a wait for this device's approval runs
 }
 
 // New returns a daemon for cfg.
@@ -113,6 +115,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if err := d.save(); err != nil {
 		return err
 	}
+	d.runContext(ctx)
 	w, err := newWatcher(d, d.cfg.ThunderbirdRoots)
 	if err != nil {
 		return err

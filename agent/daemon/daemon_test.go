@@ -191,3 +191,33 @@ func TestRunningClientAndNewIdentity(t *testing.T) {
 		t.Errorf("after the client closed: woken by %q, want the client's files", st.Reason)
 	}
 }
+
+// The user interrupts `endymail connect` after the code is shown: B's
+// agent waits for the answer itself, and once A approves it completes the
+// connection and configures B's client.
+func TestAgentCompletesInterruptedConnect(t *testing.T) {
+	m := startMesh(t)
+	a := newAdmin(t, m.URL())
+	rec := newRecorder(alice)
+	b := newDevice(t, rec)
+	ctx, cancel := context.WithCancel(context.Background())
+	code := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		_, err := b.Connect(ctx, alice, m.URL(), "phone", time.Minute, func(c string) { code <- c; cancel() })
+		done <- err
+	}()
+	got := <-code
+	if err := <-done; err == nil {
+		t.Fatal("interrupted connect: got no error")
+	}
+	runDaemon(t, b, daemon.Config{})
+	time.Sleep(200 * time.Millisecond) // B's agent is waiting for the answer
+	if _, err := a.Approve(ctxT(t), agent.ApproveOptions{Code: got}); err != nil {
+		t.Fatal(err)
+	}
+	rec.waitApplied(t, alice, 20*time.Second)
+	if st, err := b.Status(ctxT(t)); err != nil || st.Waiting != "" || st.Devices != 2 {
+		t.Errorf("B after its agent completed the connection: got %+v, %v", st, err)
+	}
+}

@@ -75,6 +75,7 @@ func (d *Daemon) local() (admin bool, idle string, err error) {
 	case err != nil:
 		return false, "", err
 	case acct.Pending != nil:
+		d.awaitConnection()
 		return false, "waiting for this device's approval, code " + acct.Pending.Code, nil
 	}
 	keys, err := home.Keys()
