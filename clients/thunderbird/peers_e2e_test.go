@@ -24,7 +24,10 @@ import (
 	"github.com/endymail/endymail/internal/smtpsink"
 )
 
-const bob = "bob@example.org"
+const (
+	bob   = "bob@example.org"
+	carol = "carol@example.net"
+)
 
 // TestImportPeersIntoThunderbird is the proof for correspondents' keys:
 // Bob is added to Alice's address book through Thunderbird's own address
@@ -81,6 +84,21 @@ func TestImportPeersIntoThunderbird(t *testing.T) {
 		t.Errorf("second ImportPeers: got %+v, %v; want no change", r, err)
 	}
 	checkNoPeerAnchor(t, dir, bobCA)
+	// Certificates for carol that Bob could make, as if they had come in
+	// a signed mail: one signed with his leaf's key, one by his CA.
+	bobKey, bobLeaf, _, err := pkcs12.DecodeChain(bm.SMIME.PKCS12, bm.SMIME.Password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged := map[string]*x509.Certificate{
+		"carol by Bob's leaf": thunderbird.TestLeaf(t, carol, bobLeaf, bobKey),
+		"carol by Bob's CA":   thunderbird.TestLeaf(t, carol, bobCA, bobCAKey),
+	}
+	for name, cert := range forged {
+		f := filepath.Join(t.TempDir(), "c.der")
+		os.WriteFile(f, cert.Raw, 0o600)
+		tbtest.RunNSSTool(t, "certutil", "-A", "-d", "sql:"+dir, "-n", name, "-t", ",,", "-i", f)
+	}
 
 	tb = tbtest.Start(t, dir, tbtest.Options{})
 	defer tb.Quit()
@@ -91,6 +109,9 @@ func TestImportPeersIntoThunderbird(t *testing.T) {
 	if !pk.OpenPGPFound || pk.SecretAvailable || pk.Acceptance != "unverified" || !pk.EmailDecided ||
 		!slices.Contains(pk.Readiness, "accepted") || !pk.SMIMEFound {
 		t.Fatalf("Thunderbird on Bob's keys: got %+v; want his OpenPGP key accepted as unverified for %s and his certificate found", pk, bob)
+	}
+	if ck, err := tb.PeerKeys(ctx, carol, ""); err != nil || ck.SMIMEFound {
+		t.Errorf("Thunderbird on carol, whose certificates Bob issued: got %+v, %v; want none valid", ck, err)
 	}
 	sendAuto(t, ctx, tb, sink, 1, tbtest.OpenPGP)
 	checkBobGPG(t, gpg, bm, am, lastMessage(t, ctx, sink, 1), "Auto for Bob openpgp.")
