@@ -312,30 +312,81 @@ func otherAccepted(ctx context.Context, db *sql.DB, address, fpr string) (string
 }
 
 // importPeerCert adds the peer's leaf to the staged NSS database with
-// [peerTrust], unless it is there with that trust already.
+// [peerTrust], unless it is there with that trust already. The check goes by
+// the certificate itself, not our nickname: NSS keeps the nickname a
+// certificate already has (Thunderbird files certificates from signed mail
+// it received under its own names).
 func (s *stage) importPeerCert(ctx context.Context, tools *nssTools, address string, leaf *x509.Certificate) error {
 	if err := s.stageNSS(ctx, tools); err != nil {
 		return err
 	}
-	nick := peerNick(address, leaf.Raw)
-	have, err := tools.certsByNick(ctx, s.dir, nick)
-	if err != nil {
+	present, trusted, err := tools.mailTrust(ctx, s.dir, address, leaf)
+	if err != nil || trusted {
 		return err
 	}
-	if containsDER(have, leaf.Raw) {
-		trust, err := tools.listing(ctx, s.dir)
-		if err != nil || trust[nick] == peerTrust {
-			return err
-		}
-		if _, err := tools.run(ctx, nil, tools.certutil, "-M", "-d", dbArg(s.dir), "-n", nick, "-t", peerTrust); err != nil {
-			return err
-		}
-		s.nssChanged("%s: set the trust of %s's S/MIME certificate to %s (this certificate only)", s.profile, address, peerTrust)
-		return nil
-	}
+	nick := peerNick(address, leaf.Raw)
 	if err := tools.addCert(ctx, s.dir, nick, peerTrust, leaf.Raw); err != nil {
 		return err
 	}
-	s.nssChanged("%s: added %s's S/MIME certificate as %q, trusted for mail as this certificate only", s.profile, address, nick)
+	if present {
+		s.nssChanged("%s: trusted %s's S/MIME certificate for mail (%s, this certificate only)", s.profile, address, peerTrust)
+	} else {
+		s.nssChanged("%s: added %s's S/MIME certificate as %q, trusted for mail as this certificate only (%s)", s.profile, address, nick, peerTrust)
+	}
 	return nil
+}
+
+// mailTrust reports whether leaf is in the database, and whether it is
+// trusted for mail, from `certutil -L --email address`: one block per
+// certificate, each with its SHA-256 fingerprint and its trust flags.
+func (t *nssTools) mailTrust(ctx context.Context, dir, address string, leaf *x509.Certificate) (present, trusted bool, err error) {
+	out, err := t.run(ctx, nil, t.certutil, "-L", "-d", dbArg(dir), "--email", address)
+	if err != nil {
+		if strings.Contains(err.Error(), "Could not find certificates") {
+			return false, false, nil
+		}
+		return false, false, err
+	}
+	sum := sha256.Sum256(leaf.Raw)
+	want := colonHex(sum[:])
+	for _, block := range strings.Split(string(out), "Certificate:\n") {
+		fpr, flags := certBlock(block)
+		if fpr == want {
+			return true, strings.Contains(flags, "Trusted CA"), nil
+		}
+	}
+	return false, false, nil
+}
+
+// certBlock picks the SHA-256 fingerprint and the e-mail trust flags out of
+// one certificate certutil printed.
+func certBlock(block string) (fpr, emailFlags string) {
+	lines := strings.Split(block, "\n")
+	for i := 0; i < len(lines); i++ {
+		switch strings.TrimSpace(lines[i]) {
+		case "Fingerprint (SHA-256):":
+			for i+1 < len(lines) && strings.Count(lines[i+1], ":") > 0 && !strings.HasSuffix(strings.TrimSpace(lines[i+1]), ":") {
+				fpr += strings.TrimSpace(lines[i+1])
+				i++
+			}
+		case "Email Flags:":
+			for i+1 < len(lines) && !strings.HasSuffix(strings.TrimSpace(lines[i+1]), "Flags:") && strings.TrimSpace(lines[i+1]) != "" {
+				emailFlags += strings.TrimSpace(lines[i+1]) + ";"
+				i++
+			}
+		}
+	}
+	return fpr, emailFlags
+}
+
+func colonHex(b []byte) string {
+	h := strings.ToUpper(hex.EncodeToString(b))
+	var out strings.Builder
+	for i := 0; i < len(h); i += 2 {
+		if i > 0 {
+			out.WriteByte(':')
+		}
+		out.WriteString(h[i : i+2])
+	}
+	return out.String()
 }

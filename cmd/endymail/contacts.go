@@ -104,8 +104,10 @@ func printContacts(e *env, r agent.ContactsResult, sync bool) {
 	switch {
 	case errors.Is(r.Err, clients.ErrClientRunning):
 		fmt.Fprintf(e.stdout, "%s: running; the keys will be imported when it closes (run 'endymail contacts sync' then)\n", r.Client)
-	case sync && r.Err == nil && !r.Report.Changed() && len(r.Report.Deferred) == 0:
+	case sync && r.Err == nil && !r.Report.Changed() && len(r.Report.Deferred) == 0 && anyFound(r.Contacts):
 		fmt.Fprintf(e.stdout, "%s: keys already imported\n", r.Client)
+	case sync && r.Err == nil && !anyFound(r.Contacts):
+		fmt.Fprintf(e.stdout, "%s: no contact has a key to import\n", r.Client)
 	}
 	for _, act := range r.Report.Actions {
 		fmt.Fprintf(e.stdout, "%s: %s\n", r.Client, act)
@@ -116,6 +118,15 @@ func printContacts(e *env, r agent.ContactsResult, sync bool) {
 	for _, w := range r.Report.Warnings {
 		fmt.Fprintf(e.stderr, "warning: %s: %s\n", r.Client, w)
 	}
+}
+
+func anyFound(cs []agent.Contact) bool {
+	for _, c := range cs {
+		if c.State == agent.ContactFound {
+			return true
+		}
+	}
+	return false
 }
 
 // failures joins the clients' errors; a running client is not one.
