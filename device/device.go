@@ -98,7 +98,12 @@ func (h *Home) CreateKeys(name string) (*Keys, error) {
 		return nil, err
 	}
 	data, _ := json.Marshal(keysJSON{Name: name, SignSeed: sign.Seed(), HPKE: kb})
-	if err := atomicfile.WriteFile(h.Path(keysFile), data, 0o600); err != nil {
+	sealed, err := sealAtRest(data)
+	clear(data)
+	if err != nil {
+		return nil, fmt.Errorf("protecting the device keys: %w", err)
+	}
+	if err := atomicfile.WriteFile(h.Path(keysFile), sealed, 0o600); err != nil {
 		return nil, err
 	}
 	return k, nil
@@ -113,6 +118,10 @@ func (h *Home) Keys() (*Keys, error) {
 	if err != nil {
 		return nil, fmt.Errorf("device keys: %w", err)
 	}
+	if data, err = openAtRest(data); err != nil {
+		return nil, fmt.Errorf("device keys %s: cannot unprotect: %w", h.Path(keysFile), err)
+	}
+	defer clear(data)
 	var kj keysJSON
 	if err := json.Unmarshal(data, &kj); err != nil {
 		return nil, fmt.Errorf("device keys %s: corrupt: %w", h.Path(keysFile), err)

@@ -313,10 +313,10 @@ func TestWindowsLiveMail(t *testing.T) {
 // packages (real registry, DPAPI) as Windows test binaries.
 func TestWindowsPackageTests(t *testing.T) {
 	p := Shared(t)
-	for _, pkg := range []string{"winreg", "dpapi"} {
+	for _, pkg := range []string{"clients/windows/winreg", "internal/dpapi"} {
 		t.Run(pkg, func(t *testing.T) {
-			exe := filepath.Join(build.dir, pkg+".test.exe")
-			BuildWindows(t, "github.com/endymail/endymail/clients/windows/"+pkg, exe, true)
+			exe := filepath.Join(build.dir, filepath.Base(pkg)+".test.exe")
+			BuildWindows(t, "github.com/endymail/endymail/"+pkg, exe, true)
 			out, err := p.Run(t, exe, "-test.v", "-test.count=1")
 			if err != nil || !strings.Contains(out, "PASS") {
 				t.Fatalf("%s tests under Wine: %v\n%s", pkg, err, out)
