@@ -42,18 +42,9 @@ func TestImportPeersIntoThunderbird(t *testing.T) {
 	gpg := interop.Need(t, "gpg", "gnupg")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	base := tbtest.NewProfile(t)
-	tbtest.FirstStart(t, base)
-	dir := tbtest.CopyProfile(t, base)
 	sink := smtpsink.Start(t)
-	tb := tbtest.Start(t, dir, tbtest.Options{})
-	if _, err := tb.AddMailAccount(ctx, tbtest.Account{Address: alice, Name: "Alice", IMAPPort: 1,
-		SMTPHost: sink.Host(), SMTPPort: sink.Port()}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tb.AddContact(ctx, "Bob@Example.org", "Bob"); err != nil {
-		t.Fatal(err)
-	}
+	tb := aliceWithBobInAddressBook(t, ctx, sink)
+	dir := tb.Dir
 	c := thunderbird.New(thunderbird.Options{Profiles: []string{dir}})
 	got, err := c.Contacts(ctx) // while Thunderbird runs: read-only, no lock
 	if err != nil || !slices.Contains(got, bob) {
@@ -84,21 +75,7 @@ func TestImportPeersIntoThunderbird(t *testing.T) {
 		t.Errorf("second ImportPeers: got %+v, %v; want no change", r, err)
 	}
 	checkNoPeerAnchor(t, dir, bobCA)
-	// Certificates for carol that Bob could make, as if they had come in
-	// a signed mail: one signed with his leaf's key, one by his CA.
-	bobKey, bobLeaf, _, err := pkcs12.DecodeChain(bm.SMIME.PKCS12, bm.SMIME.Password)
-	if err != nil {
-		t.Fatal(err)
-	}
-	forged := map[string]*x509.Certificate{
-		"carol by Bob's leaf": thunderbird.TestLeaf(t, carol, bobLeaf, bobKey),
-		"carol by Bob's CA":   thunderbird.TestLeaf(t, carol, bobCA, bobCAKey),
-	}
-	for name, cert := range forged {
-		f := filepath.Join(t.TempDir(), "c.der")
-		os.WriteFile(f, cert.Raw, 0o600)
-		tbtest.RunNSSTool(t, "certutil", "-A", "-d", "sql:"+dir, "-n", name, "-t", ",,", "-i", f)
-	}
+	addCarolByBob(t, dir, bm, bobCAKey)
 
 	tb = tbtest.Start(t, dir, tbtest.Options{})
 	defer tb.Quit()
@@ -120,6 +97,43 @@ func TestImportPeersIntoThunderbird(t *testing.T) {
 	}
 	sendAuto(t, ctx, tb, sink, 2, tbtest.SMIME)
 	checkBobOpenSSL(t, openssl, bm, am, lastMessage(t, ctx, sink, 2), "Auto for Bob smime.")
+}
+
+// aliceWithBobInAddressBook starts Thunderbird on a new profile with
+// Alice's account and adds Bob to her address book through MailServices.ab.
+func aliceWithBobInAddressBook(t *testing.T, ctx context.Context, sink *smtpsink.Sink) *tbtest.Instance {
+	t.Helper()
+	base := tbtest.NewProfile(t)
+	tbtest.FirstStart(t, base)
+	tb := tbtest.Start(t, tbtest.CopyProfile(t, base), tbtest.Options{})
+	if _, err := tb.AddMailAccount(ctx, tbtest.Account{Address: alice, Name: "Alice", IMAPPort: 1,
+		SMTPHost: sink.Host(), SMTPPort: sink.Port()}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tb.AddContact(ctx, "Bob@Example.org", "Bob"); err != nil {
+		t.Fatal(err)
+	}
+	return tb
+}
+
+// addCarolByBob puts into the NSS database certificates for carol that Bob
+// could make, as if they had come in signed mail: one signed with his
+// leaf's key, one by his CA.
+func addCarolByBob(t *testing.T, dir string, bm clients.Material, bobCAKey any) {
+	t.Helper()
+	bobKey, bobLeaf, _, err := pkcs12.DecodeChain(bm.SMIME.PKCS12, bm.SMIME.Password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged := map[string]*x509.Certificate{
+		"carol by Bob's leaf": thunderbird.TestLeaf(t, carol, bobLeaf, bobKey),
+		"carol by Bob's CA":   thunderbird.TestLeaf(t, carol, bm.SMIME.CA, bobCAKey),
+	}
+	for name, cert := range forged {
+		f := filepath.Join(t.TempDir(), "c.der")
+		os.WriteFile(f, cert.Raw, 0o600)
+		tbtest.RunNSSTool(t, "certutil", "-A", "-d", "sql:"+dir, "-n", name, "-t", ",,", "-i", f)
+	}
 }
 
 // sendAuto sends to Bob with the compose window's automatic choices and

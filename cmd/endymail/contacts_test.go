@@ -122,6 +122,13 @@ func TestContactsSyncEncryptsToBob(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	checkBobDecrypts(t, ctx, sink, a, b)
+}
+
+// checkBobDecrypts decrypts the two messages at the sink with Bob's keys
+// from `endymail export` (gpg, openssl) and checks Alice's signatures.
+func checkBobDecrypts(t *testing.T, ctx context.Context, sink *smtpsink.Sink, a, b *tbUser) {
+	t.Helper()
 	msgs, err := sink.Wait(ctx, 2)
 	if err != nil {
 		t.Fatal(err)
