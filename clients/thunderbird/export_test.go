@@ -4,4 +4,5 @@ package thunderbird
 var (
 	TestCA           = testCA
 	TestMaterialFrom = testMaterialFrom
+	TestLeaf         = testLeaf
 )

@@ -108,3 +108,19 @@ func testOpenPGP(t testing.TB, address string) *clients.OpenPGP {
 }
 
 func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
+
+// testLeaf issues an ECDSA mail certificate for address, signed by parent
+// with key (any signer, also one that is not a CA).
+func testLeaf(t testing.TB, address string, parent *x509.Certificate, key any) *x509.Certificate {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	return mustCert(t, &x509.Certificate{
+		SerialNumber: big.NewInt(now.UnixNano()), Subject: pkix.Name{CommonName: address},
+		EmailAddresses: []string{address}, NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageEmailProtection},
+	}, parent, &k.PublicKey, key)
+}

@@ -139,7 +139,9 @@ func proveInThunderbird(t *testing.T, ctx context.Context, c *cli, profile strin
 		t.Fatalf("Thunderbird's OpenPGP on key %q: %+v %v", keyID, ks, err)
 	}
 	// With no per-message choice (what a new compose window selects from
-	// the identity's settings) the message is signed with OpenPGP.
+	// the identity's settings, then mail.e2ee.auto_enable: Alice writes to
+	// herself and her own key is accepted as personal) the message is
+	// signed and encrypted with OpenPGP.
 	for _, m := range []tbtest.Message{
 		{From: alice, To: []string{alice}, Subject: "auto", Body: "Auto signed.\n", Auto: true},
 		{From: alice, To: []string{alice}, Subject: "pgp", Body: "Auto secret.\n", Sign: true, Encrypt: true, Tech: tbtest.OpenPGP},
@@ -154,8 +156,9 @@ func proveInThunderbird(t *testing.T, ctx context.Context, c *cli, profile strin
 		t.Fatal(err)
 	}
 	auto := string(msgs[0].Data)
-	if !strings.Contains(auto, "multipart/signed") || !strings.Contains(auto, "application/pgp-signature") || !strings.Contains(auto, "From: Alice <alice@example.com>") {
-		t.Errorf("Thunderbird's automatic message is not PGP/MIME signed:\n%.1500s", auto)
+	if !strings.Contains(auto, "multipart/encrypted") || !strings.Contains(auto, "application/pgp-encrypted") ||
+		strings.Contains(auto, "Auto signed.") || !strings.Contains(auto, "From: Alice <alice@example.com>") {
+		t.Errorf("Thunderbird's automatic message is not PGP/MIME encrypted:\n%.1500s", auto)
 	}
 	msgs = msgs[1:]
 	pw := filepath.Join(t.TempDir(), "pw")

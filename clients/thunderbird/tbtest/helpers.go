@@ -23,6 +23,7 @@ func (in *Instance) call(ctx context.Context, v any, fn string, args ...any) err
 	b.WriteString(helpersJS)
 	b.WriteString(sendJS)
 	b.WriteString(openpgpJS)
+	b.WriteString(contactsJS)
 	b.WriteString("\nreturn await " + fn + "(...arguments);\n")
 	if err := in.EvalInto(ctx, v, b.String(), args...); err != nil {
 		return fmt.Errorf("%s: %w", fn, err)
@@ -120,7 +121,10 @@ type Message struct {
 	// window would select from the identity's settings (signing_cert_name,
 	// encryption_cert_name, openpgp_key_id, e2etechpref, encryptionpolicy,
 	// sign_mail; and protect_subject, which hides an OpenPGP-encrypted
-	// message's subject as "...").
+	// message's subject as "..."), and then, with mail.e2ee.auto_enable on,
+	// turns encryption on as the compose window's checkEncryptionState does
+	// when every recipient has a usable S/MIME certificate or an accepted
+	// OpenPGP key (selecting the technology that can, when only one can).
 	Auto bool `json:"auto"`
 }
 

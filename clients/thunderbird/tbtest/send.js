@@ -52,6 +52,45 @@ function composeDefaults(identity) {
   return { tech, encrypt, sign, protectSubject: encrypt && identity.protectSubject };
 }
 
+// autoEnable mirrors checkEncryptionState in MsgComposeCommands.js: with
+// mail.e2ee.auto_enable on and encryption not yet chosen, encryption turns
+// on when every recipient has a usable S/MIME certificate
+// (asyncFindCertByEmailAddr; mustCheckRecipientCerts needs
+// encryption_cert_name) or an accepted OpenPGP key (checkRecipientKeys:
+// getEncryptionKeyMeta readiness "accepted" or "alias"; needs
+// openpgp_key_id). When only one technology can, it is selected; then
+// updateEncryptionDependencies signs whenever the selected technology can
+// sign, and protects the subject as the identity says.
+async function autoEnable(identity, d, recipients) {
+  if (d.encrypt || !recipients.length ||
+      !Services.prefs.getBoolPref("mail.e2ee.auto_enable", false)) {
+    return d;
+  }
+  let canSMIME = !!identity.getUnicharAttribute("encryption_cert_name");
+  if (canSMIME) {
+    const cs = Cc["@mozilla.org/messengercompose/composesecure;1"]
+      .createInstance(Ci.nsIMsgComposeSecure);
+    for (const email of recipients) {
+      if (!(await findSmimeCert(cs, email))) canSMIME = false;
+    }
+  }
+  let canPGP = !!identity.getUnicharAttribute("openpgp_key_id");
+  if (canPGP) {
+    const { EnigmailKeyRing } = openpgp("keyRing");
+    for (const email of recipients) {
+      const metas = await EnigmailKeyRing.getEncryptionKeyMeta(email);
+      if (!metas.some(k => k.readiness == "accepted" || k.readiness == "alias")) canPGP = false;
+    }
+  }
+  if (!canSMIME && !canPGP) return d;
+  let tech = d.tech;
+  if (!canSMIME) tech = "openpgp";
+  else if (!canPGP) tech = "smime";
+  const canSign = tech == "openpgp" ? !!identity.getUnicharAttribute("openpgp_key_id")
+    : !!identity.getUnicharAttribute("signing_cert_name");
+  return { tech, encrypt: true, sign: canSign, protectSubject: identity.protectSubject };
+}
+
 function openpgpComposeSecure(m, identity, compFields, recipients) {
   const { EnigmailConstants } = openpgp("constants");
   const { EnigmailMimeEncrypt } = openpgp("mimeEncrypt");
@@ -87,7 +126,10 @@ function openpgpComposeSecure(m, identity, compFields, recipients) {
 async function sendMessage(m) {
   const identity = identityFor(m.from);
   m = Object.assign({}, m, { protectSubject: false });
-  if (m.auto) Object.assign(m, composeDefaults(identity));
+  if (m.auto) {
+    Object.assign(m, composeDefaults(identity));
+    Object.assign(m, await autoEnable(identity, m, m.to));
+  }
   const compFields = Cc["@mozilla.org/messengercompose/composefields;1"]
     .createInstance(Ci.nsIMsgCompFields);
   compFields.from = MailServices.headerParser.makeMimeHeader(
