@@ -26,9 +26,6 @@ type Agent struct {
 	Progress func(string)
 	// Clients are the mail clients configured on this device.
 	Clients []NamedClient
-	// Prefer is the technology the clients prefer: "openpgp" (default) or
-	// "smime".
-	Prefer string
 }
 
 // Errors callers branch on.
@@ -44,6 +41,9 @@ var (
 func Open(dir string) (*Agent, error) {
 	h, err := device.OpenHome(dir)
 	if err != nil {
+		return nil, err
+	}
+	if _, err := h.Config(); err != nil {
 		return nil, err
 	}
 	return &Agent{home: h, now: time.Now, Clients: defaultClients(h)}, nil
@@ -169,4 +169,12 @@ func (s *session) requireAdmin() error {
 		return ErrNotAdmin
 	}
 	return nil
+}
+
+// SetPrefer saves the technology the clients prefer ("openpgp" or "smime")
+// in the device's settings, which every configuration pass reads, the
+// background agent's included.
+func (a *Agent) SetPrefer(prefer string) error {
+	_, err := a.home.UpdateConfig(func(c *device.Config) { c.Prefer = prefer })
+	return err
 }

@@ -29,7 +29,19 @@ type ClientResult struct {
 // others. A client that is running (ErrClientRunning) is reported for the
 // agent to retry when it exits.
 func (a *Agent) ConfigureAddress(ctx context.Context, address string) []ClientResult {
-	m, err := a.material(ctx, address)
+	s, err := a.open()
+	if err == nil {
+		err = a.sync(ctx, s)
+	}
+	if err != nil {
+		return []ClientResult{{Client: "endymail", Err: err}}
+	}
+	return a.configure(ctx, s, address)
+}
+
+// configure applies one address with the session's verified state.
+func (a *Agent) configure(ctx context.Context, s *session, address string) []ClientResult {
+	m, err := a.material(ctx, s, address)
 	if err != nil {
 		return []ClientResult{{Client: "endymail", Err: err}}
 	}
@@ -68,7 +80,7 @@ func (a *Agent) Configure(ctx context.Context) (map[string][]ClientResult, error
 	}
 	out := map[string][]ClientResult{}
 	for addr := range s.st.Published {
-		out[addr] = a.ConfigureAddress(ctx, addr)
+		out[addr] = a.configure(ctx, s, addr)
 	}
 	return out, nil
 }
@@ -88,12 +100,19 @@ func (a *Agent) Identities(ctx context.Context) ([]clients.Identity, error) {
 }
 
 // material builds what the configurators need from the address's bundle.
-func (a *Agent) material(ctx context.Context, address string) (clients.Material, error) {
-	ks, err := a.currentKeys(ctx, address)
+func (a *Agent) material(ctx context.Context, s *session, address string) (clients.Material, error) {
+	addr, err := proto.NormalizeAddress(address)
 	if err != nil {
 		return clients.Material{}, err
 	}
-	addr, _ := proto.NormalizeAddress(address)
+	keys, err := a.addressKeys(ctx, s, addr)
+	if err != nil {
+		return clients.Material{}, err
+	}
+	ks, err := keys.current()
+	if err != nil {
+		return clients.Material{}, err
+	}
 	id, err := ks.identity()
 	if err != nil {
 		return clients.Material{}, err
@@ -113,22 +132,14 @@ func (a *Agent) material(ctx context.Context, address string) (clients.Material,
 	if err != nil {
 		return clients.Material{}, err
 	}
+	cfg, err := a.home.Config()
+	if err != nil {
+		return clients.Material{}, err
+	}
 	m := clients.Material{
-		Address: addr, Name: a.displayName(ctx, addr), Prefer: a.Prefer,
+		Address: addr, Name: keys.Name, Prefer: cfg.Prefer,
 		SMIME:   &clients.SMIME{PKCS12: p12, Password: password, Cert: id.Cert, Chain: id.Chain, CA: id.Chain[len(id.Chain)-1]},
 		OpenPGP: &clients.OpenPGP{Secret: ks.OpenPGP, Public: pub, Fingerprint: pgp.Fingerprint()},
 	}
 	return m, m.Validate()
-}
-
-func (a *Agent) displayName(ctx context.Context, addr string) string {
-	s, err := a.open()
-	if err != nil {
-		return ""
-	}
-	k, err := a.addressKeys(ctx, s, addr)
-	if err != nil {
-		return ""
-	}
-	return k.Name
 }

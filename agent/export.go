@@ -81,10 +81,15 @@ func (a *Agent) currentKeys(ctx context.Context, address string) (*keySet, error
 	if err != nil {
 		return nil, err
 	}
-	if keys.Current == nil || keys.Forgotten {
-		return nil, fmt.Errorf("%w: %s has no current keys", ErrNotEnabled, addr)
+	return keys.current()
+}
+
+// current returns the current key set, or ErrNotEnabled.
+func (k *addressKeys) current() (*keySet, error) {
+	if k.Current == nil || k.Forgotten {
+		return nil, fmt.Errorf("%w: %s has no current keys", ErrNotEnabled, k.Address)
 	}
-	return keys.Current, nil
+	return k.Current, nil
 }
 
 // caCert returns the personal CA certificate: the last of a key set's chain.

@@ -78,3 +78,19 @@ func TestAccountRoundTrip(t *testing.T) {
 		t.Errorf("account file mode %v, want 0600", fi.Mode().Perm())
 	}
 }
+
+func TestConfigValidatedAndKept(t *testing.T) {
+	h, _ := OpenHome(t.TempDir())
+	if c, err := h.Config(); err != nil || c.Prefer != "" {
+		t.Fatalf("fresh config: %+v %v", c, err)
+	}
+	if _, err := h.UpdateConfig(func(c *Config) { c.Prefer = "smime" }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.UpdateConfig(func(c *Config) { c.Prefer = "carrier pigeon" }); err == nil {
+		t.Error("invalid preference accepted")
+	}
+	if c, err := h.Config(); err != nil || c.Prefer != "smime" {
+		t.Errorf("after a refused update: %+v %v, want smime kept", c, err)
+	}
+}

@@ -60,8 +60,30 @@ func (d *Daemon) Reconcile(ctx context.Context, reason string) (map[string][]age
 	} else {
 		err = clientErrors(all)
 	}
+	d.syncContacts(ctx)
 	d.finish(reason, start, all, err)
 	return all, err
+}
+
+// syncContacts looks up the keys of the clients' contacts and imports what
+// it finds. It never fails the pass: a contact without a key, or a client
+// that is running, is tried again on the next pass (lookups are cached).
+func (d *Daemon) syncContacts(ctx context.Context) {
+	results, err := d.cfg.Agent.SyncContacts(ctx)
+	if err != nil {
+		if !errors.Is(err, agent.ErrNoContactsClient) {
+			d.log.Warn("contacts", "err", err)
+		}
+		return
+	}
+	for _, r := range results {
+		if r.Err != nil && !errors.Is(r.Err, clients.ErrClientRunning) {
+			d.log.Warn("importing contacts' keys", "client", r.Client, "err", r.Err)
+		}
+		for _, act := range r.Report.Actions {
+			d.log.Info("contacts' keys", "client", r.Client, "action", act)
+		}
+	}
 }
 
 // local reads, without the network, whether the device is an admin of an

@@ -50,12 +50,9 @@ func openApprover(ctx context.Context, e *env, home string) (approver, error) {
 }
 
 // configureVia runs configure through the running agent when there is one
-// and the preference is the agent's own; ok is false when the caller
-// should configure directly.
-func configureVia(ctx context.Context, e *env, home, prefer string) (map[string][]agent.ClientResult, bool, error) {
-	if prefer != "" && prefer != "openpgp" {
-		return nil, false, nil
-	}
+// (the preference is in the device's settings, which it reads); ok is false
+// when the caller should configure directly.
+func configureVia(ctx context.Context, e *env, home string) (map[string][]agent.ClientResult, bool, error) {
 	c := runningAgent(ctx, e, home)
 	if c == nil {
 		return nil, false, nil

@@ -55,7 +55,7 @@ func reportResults(e *env, results []agent.ClientResult, noop string) error {
 
 func runConfigure(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "configure", "[--prefer openpgp|smime] [--home DIR]")
-	prefer := fs.String("prefer", "openpgp", "technology the clients prefer: openpgp or smime")
+	prefer := fs.String("prefer", "", "technology the clients prefer from now on: openpgp or smime (saved; default: keep)")
 	home := homeFlag(fs)
 	if err := noArgs(fs, args); err != nil {
 		return err
@@ -63,13 +63,21 @@ func runConfigure(ctx context.Context, e *env, args []string) error {
 	if !validPrefer(*prefer) {
 		return usageErrorf("--prefer openpgp or smime")
 	}
-	all, viaAgent, err := configureVia(ctx, e, *home, *prefer)
+	if *prefer != "" {
+		a, err := openAgent(e, *home)
+		if err != nil {
+			return err
+		}
+		if err := a.SetPrefer(*prefer); err != nil {
+			return err
+		}
+	}
+	all, viaAgent, err := configureVia(ctx, e, *home)
 	if !viaAgent {
 		var a *agent.Agent
 		if a, err = openAgent(e, *home); err != nil {
 			return err
 		}
-		a.Prefer = *prefer
 		all, err = a.Configure(ctx)
 	}
 	if err != nil {

@@ -24,7 +24,7 @@ func runEnable(ctx context.Context, e *env, args []string) error {
 	name := fs.String("name", "", "the `NAME` shown with the address")
 	sk := fs.String("smime-key", "rsa3072", "S/MIME key `TYPE`: rsa3072, rsa2048 or p256 (p256 signs only)")
 	pk := fs.String("openpgp-key", "ed25519", "OpenPGP key `TYPE`: ed25519 or rsa3072")
-	prefer := fs.String("prefer", "openpgp", "technology the mail clients prefer: openpgp or smime")
+	prefer := fs.String("prefer", "", "technology the mail clients prefer from now on: openpgp or smime (saved; default: keep)")
 	rotate := fs.Bool("rotate", false, "make new keys; the old ones stay for reading old mail")
 	home := homeFlag(fs)
 	pos, err := parseFlags(fs, args)
@@ -56,7 +56,11 @@ func runEnable(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "enabled %s\n  S/MIME certificate serial %s\n  OpenPGP key %s\n  published for senders; every approved device gets the keys\n",
 			res.Address, res.SMIMESerial, res.OpenPGP)
 	}
-	a.Prefer = *prefer
+	if *prefer != "" {
+		if err := a.SetPrefer(*prefer); err != nil {
+			return err
+		}
+	}
 	return reportClients(e, a.ConfigureAddress(ctx, res.Address))
 }
 
@@ -90,4 +94,6 @@ func runDisable(ctx context.Context, e *env, args []string) error {
 	return reportReverts(e, a.RevertAddress(ctx, res.Address))
 }
 
-func validPrefer(p string) bool { return p == clients.PreferOpenPGP || p == clients.PreferSMIME }
+func validPrefer(p string) bool {
+	return p == "" || p == clients.PreferOpenPGP || p == clients.PreferSMIME
+}
