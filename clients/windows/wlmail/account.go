@@ -202,7 +202,9 @@ func (a *Account) put(name, xmlText string) error {
 		nl = "\r\n"
 	}
 	if len(a.elems) == 0 {
-		return a.splice(a.rootEnd, a.rootEnd, "\t"+xmlText+nl)
+		// No line to copy the layout of: add the bare element, which
+		// Remove takes out again byte for byte.
+		return a.splice(a.rootEnd, a.rootEnd, xmlText)
 	}
 	last := a.elems[len(a.elems)-1]
 	return a.splice(last.end, last.end, nl+a.indentOf(last)+xmlText)
