@@ -25,6 +25,9 @@ type acctState struct {
 // maxBatch caps the entries of one append.
 const maxBatch = 16
 
+// maxCachedStates bounds the verified states kept in memory.
+const maxCachedStates = 4096
+
 // state returns the account's verified state, brought up to the store's head.
 // The caller must hold a.mu.
 func (s *Server) refresh(ctx context.Context, id string, a *acctState) error {
@@ -66,6 +69,14 @@ func (s *Server) account(ctx context.Context, id string) (*acctState, func(), er
 	s.mu.Lock()
 	a := s.states[id]
 	if a == nil {
+		if len(s.states) >= maxCachedStates {
+			// Drop an arbitrary entry: it is only a cache (a holder keeps
+			// its pointer; the store's sequence check keeps appends safe).
+			for k := range s.states {
+				delete(s.states, k)
+				break
+			}
+		}
 		a = &acctState{}
 		s.states[id] = a
 	}
