@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/endymail/endymail/agent"
+	"github.com/endymail/endymail/agent/daemon"
 	"github.com/endymail/endymail/clients/gnupg"
 	"github.com/endymail/endymail/clients/thunderbird"
 	"github.com/endymail/endymail/mesh/server"
@@ -121,11 +122,22 @@ func demoDevices(ctx context.Context, out *demoOut, dir, meshURL string) error {
 }
 
 func demoConnect(ctx context.Context, out *demoOut, dir, meshURL string, a *agent.Agent) error {
-	out.say("device B (%q) asks to join; both screens show a code", "phone")
 	b, err := agent.Open(filepath.Join(dir, "device-b"))
 	if err != nil {
 		return err
 	}
+	out.say("device B (%q) has a mail client and runs the endymail agent", "phone")
+	demoClients(ctx, out, dir, b)
+	d, err := daemon.New(daemon.Config{Agent: b, ThunderbirdRoots: []string{}, MinBackoff: 200 * time.Millisecond})
+	if err != nil {
+		return err
+	}
+	actx, stopAgent := context.WithCancel(ctx)
+	defer stopAgent()
+	go d.Run(actx)
+	out.detail("B's agent is waiting: it has no account yet")
+
+	out.say("device B asks to join; both screens show a code")
 	codeB := make(chan string, 1)
 	type result struct {
 		res *agent.ConnectResult
@@ -163,13 +175,15 @@ func demoConnect(ctx context.Context, out *demoOut, dir, meshURL string, a *agen
 	}
 	out.detail("device B was told %s after the approval (long poll), verified the log and opened: %v",
 		r.at.Sub(approved).Round(time.Millisecond), r.res.Bundles)
-	return demoClients(ctx, out, dir, b)
+	if err := demoAgentResult(ctx, out, d, b, approved); err != nil {
+		return err
+	}
+	return demoSelftest(ctx, out, b)
 }
 
-// demoClients configures device B's throwaway mail client and runs the self
-// test there.
-func demoClients(ctx context.Context, out *demoOut, dir string, b *agent.Agent) error {
-	out.say("device B configures its mail client")
+// demoClients gives device B a throwaway mail client: a Thunderbird profile
+// with an identity for the demo address, or a GnuPG home.
+func demoClients(ctx context.Context, out *demoOut, dir string, b *agent.Agent) {
 	profile, err := demoProfile(ctx, dir, demoAddress)
 	switch {
 	case errors.Is(err, errNoThunderbird):
@@ -182,14 +196,41 @@ func demoClients(ctx context.Context, out *demoOut, dir string, b *agent.Agent) 
 		out.detail("a throwaway Thunderbird profile with an identity for %s: %s", demoAddress, profile)
 		b.Clients = []agent.NamedClient{{Name: "thunderbird", Configurator: thunderbird.New(thunderbird.Options{Profiles: []string{profile}})}}
 	}
-	for _, r := range b.ConfigureAddress(ctx, demoAddress) {
-		if r.Err != nil {
-			out.detail("%s: %v", r.Client, r.Err)
+}
+
+// demoAgentResult waits (up to 30 s) for B's agent to have configured the
+// client after the approval, and shows the client's identities.
+func demoAgentResult(ctx context.Context, out *demoOut, d *daemon.Daemon, b *agent.Agent, approved time.Time) error {
+	out.say("B's agent applies the keys to B's mail client, with no command")
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		st := d.State()
+		if len(st.Addresses[demoAddress]) > 0 && st.InProgress == nil {
+			out.detail("agent: %s (%s after the approval)", st.Summary, st.LastRun.Sub(approved).Round(time.Millisecond))
+			break
 		}
-		for _, act := range append(r.Report.Actions, r.Report.Deferred...) {
-			out.detail("%s: %s", r.Client, act)
+		if time.Now().After(deadline) {
+			return fmt.Errorf("B's agent did not configure the client within 30s (last: %s %s)", st.Summary, st.Error)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
 		}
 	}
+	ids, err := b.Identities(ctx)
+	for _, id := range ids {
+		state := "not enabled"
+		if id.Enabled {
+			state = "endymail enabled"
+		}
+		out.detail("%s: %s %s: %s", id.Client, id.Location, id.Address, state)
+	}
+	return err
+}
+
+// demoSelftest runs the self test on device B.
+func demoSelftest(ctx context.Context, out *demoOut, b *agent.Agent) error {
 	out.say("device B runs the self test with the keys it received")
 	checks, err := b.Selftest(ctx, demoAddress)
 	if err != nil {
