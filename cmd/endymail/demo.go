@@ -210,7 +210,7 @@ func demoAgentResult(ctx context.Context, out *demoOut, d *daemon.Daemon, b *age
 			break
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("B's agent did not configure the client within 30s (last: %s %s)", st.Summary, st.Error)
+			return fmt.Errorf("device B's agent did not configure the client within 30s (last: %s %s)", st.Summary, st.Error)
 		}
 		select {
 		case <-ctx.Done():
