@@ -18,6 +18,26 @@ type ConnectResult struct {
 	Device  string
 	Admin   bool
 	Bundles []string // names of the bundles this device can now open
+	// ApprovedBy names the admin device that approved, so that a user who
+	// did not approve on that device notices.
+	ApprovedBy string
+}
+
+// approver returns the name of the admin device that signed log entry seq.
+func approver(s *session, seq uint64) string {
+	if seq >= uint64(len(s.acct.Log)) {
+		return ""
+	}
+	e, err := proto.ParseEntry(s.acct.Log[seq].Payload)
+	if err != nil {
+		return ""
+	}
+	for _, d := range s.st.Devices {
+		if proto.KeyID(d.Profile.SignKey) == e.Signer {
+			return d.Profile.Name
+		}
+	}
+	return "the account's root key"
 }
 
 // Connect asks to join the account of address from this (new) device. It
@@ -125,7 +145,7 @@ func (a *Agent) approved(ctx context.Context, s *session) (*ConnectResult, error
 	if err := a.home.SaveAccount(s.acct); err != nil {
 		return nil, err
 	}
-	res := &ConnectResult{Account: s.st.Account, Device: s.keys.ID(), Admin: d.Admin}
+	res := &ConnectResult{Account: s.st.Account, Device: s.keys.ID(), Admin: d.Admin, ApprovedBy: approver(s, d.Added)}
 	for _, name := range sortedKeys(s.st.Bundles) {
 		if _, err := a.openBundle(ctx, s, name); err != nil {
 			return res, err

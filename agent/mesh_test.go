@@ -180,6 +180,9 @@ func TestConnectApproveReceivesEarlierBundle(t *testing.T) {
 	if lag := d.at.Sub(approved); lag > time.Second {
 		t.Errorf("B learned of the approval %s after it, want < 1s (long poll)", lag)
 	}
+	if d.res.ApprovedBy != "laptop" {
+		t.Errorf("approved by %q, want laptop", d.res.ApprovedBy)
+	}
 	if len(d.res.Bundles) != 1 || d.res.Bundles[0] != "mail" {
 		t.Errorf("B received bundles %v, want [mail]", d.res.Bundles)
 	}

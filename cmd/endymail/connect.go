@@ -52,6 +52,7 @@ func runConnect(ctx context.Context, e *env, args []string) error {
 		role = "admin device"
 	}
 	fmt.Fprintf(e.stdout, "approved: this %s (%s) is part of account %s\n", role, res.Device, res.Account)
+	fmt.Fprintf(e.stdout, "approved by: %q (if you did not approve on that device, run 'endymail status' there and compare the account)\n", res.ApprovedBy)
 	if len(res.Bundles) == 0 {
 		fmt.Fprintln(e.stdout, "received: no key bundles yet")
 	} else {
