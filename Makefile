@@ -1,8 +1,8 @@
 # endymail: `make test` installs the real peers the interop tests drive (when
 # run as root, through apt) and runs every test with skips forbidden.
 
-PEERS := thunderbird libnss3-tools rnp gnupg sq openssl sqlite3 xvfb wine wine64 \
-	gcc-mingw-w64-x86-64-win32 postgresql dbus
+PEERS := thunderbird libnss3-tools rnp gnupg dirmngr sq openssl sqlite3 xvfb wine wine64 \
+	gcc-mingw-w64-x86-64-win32 postgresql dbus iproute2 curl
 GO ?= go
 FUZZTIME ?= 20000x
 

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/endymail/endymail/internal/interop"
 )
 
 func TestMain(m *testing.M) {
@@ -30,6 +32,7 @@ func TestScripts(t *testing.T) {
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"startmesh": cmdStartMesh,
 			"getcode":   cmdGetCode,
+			"need":      cmdNeed,
 		},
 	})
 }
@@ -82,4 +85,16 @@ func cmdGetCode(ts *testscript.TestScript, neg bool, args []string) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	ts.Fatalf("no pending code in %s after 30s", path)
+}
+
+// need PROGRAM PACKAGE fails the script when a real peer is missing and
+// ENDYMAIL_REQUIRE_INTEROP=1 forbids skipping. Scripts follow it with
+// `[!exec:PROGRAM] skip 'install the Debian package PACKAGE'`.
+func cmdNeed(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: need PROGRAM PACKAGE")
+	}
+	if _, err := exec.LookPath(args[0]); err != nil && interop.Required() {
+		ts.Fatalf("%s not found: install the Debian package %q (ENDYMAIL_REQUIRE_INTEROP=1 forbids skipping)", args[0], args[1])
+	}
 }
