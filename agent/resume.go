@@ -3,8 +3,6 @@ package agent
 import (
 	"context"
 	"errors"
-
-	"github.com/endymail/endymail/mesh/client"
 )
 
 // ErrNotPending means the device has no connection request waiting for an
@@ -17,24 +15,12 @@ var ErrNotPending = errors.New("this device has no pending connection request")
 // on approval it verifies the log and every bundle wrapped to the device;
 // a denial (ErrDenied) or expiry (ErrExpired) forgets the request.
 func (a *Agent) AwaitConnection(ctx context.Context) (*ConnectResult, error) {
-	acct, err := a.home.Account()
+	s, err := a.open()
 	if err != nil {
 		return nil, err
 	}
-	if acct.Pending == nil {
+	if s.acct.Pending == nil {
 		return nil, ErrNotPending
 	}
-	keys, err := a.home.Keys()
-	if err != nil {
-		return nil, err
-	}
-	mc, err := client.New(acct.Mesh)
-	if err != nil {
-		return nil, err
-	}
-	st, err := acct.State()
-	if err != nil {
-		return nil, err
-	}
-	return a.awaitAnswer(ctx, &session{keys: keys, acct: acct, mesh: mc, st: st})
+	return a.awaitAnswer(ctx, s)
 }
