@@ -60,8 +60,8 @@ func (d *Daemon) Reconcile(ctx context.Context, reason string) (map[string][]age
 	} else {
 		err = clientErrors(all)
 	}
-	d.syncContacts(ctx)
 	d.finish(reason, start, all, err)
+	d.syncContacts(ctx)
 	return all, err
 }
 
@@ -140,10 +140,11 @@ func (d *Daemon) finish(reason string, start time.Time, all map[string][]agent.C
 			st.Error = err.Error()
 		}
 		if all != nil {
+			prev := st.Addresses
 			st.Addresses = map[string][]ClientState{}
 			for addr, rs := range all {
 				for _, r := range rs {
-					st.Addresses[addr] = append(st.Addresses[addr], clientState(r, now))
+					st.Addresses[addr] = append(st.Addresses[addr], keepChange(prev[addr], clientState(r, now)))
 				}
 			}
 		}
@@ -162,6 +163,21 @@ func (d *Daemon) finish(reason string, start time.Time, all map[string][]agent.C
 			}
 		}
 	}
+}
+
+// keepChange keeps the record of the last pass that changed a client when
+// the new pass found nothing to do, so the state says what was configured
+// and when, not only that nothing happened since.
+func keepChange(prev []ClientState, cs ClientState) ClientState {
+	if cs.Status != StatusUnchanged {
+		return cs
+	}
+	for _, p := range prev {
+		if p.Client == cs.Client && p.Status == StatusConfigured {
+			return p
+		}
+	}
+	return cs
 }
 
 func clientState(r agent.ClientResult, now time.Time) ClientState {
