@@ -73,9 +73,9 @@ func TestThunderbirdUsesAppliedConfiguration(t *testing.T) {
 			t.Errorf("%s: body sent in clear text", tech)
 		}
 		if tech == tbtest.OpenPGP {
-			checkGPG(t, gpg, m, raw, msg.Body)
+			checkGPG(t, gpg, m, m, raw, msg.Body)
 		} else {
-			checkOpenSSL(t, openssl, m, raw, msg.Body)
+			checkOpenSSL(t, openssl, m, m.SMIME.CA, raw, msg.Body)
 		}
 	}
 	if err := tb.Quit(); err != nil {
@@ -126,10 +126,13 @@ func run(t *testing.T, stdin []byte, bin string, args ...string) []byte {
 	return out
 }
 
-func checkGPG(t *testing.T, gpg string, m clients.Material, raw []byte, body string) {
+// checkGPG decrypts raw with recipient's secret key in a fresh gpg home and
+// checks the body and a valid signature by sender.
+func checkGPG(t *testing.T, gpg string, recipient, sender clients.Material, raw []byte, body string) {
 	t.Helper()
 	home := t.TempDir()
-	run(t, m.OpenPGP.Secret, gpg, "--homedir", home, "--batch", "--import")
+	run(t, recipient.OpenPGP.Secret, gpg, "--homedir", home, "--batch", "--import")
+	run(t, sender.OpenPGP.Public, gpg, "--homedir", home, "--batch", "--import")
 	i := bytes.Index(raw, []byte("-----BEGIN PGP MESSAGE-----"))
 	j := bytes.Index(raw, []byte("-----END PGP MESSAGE-----"))
 	if i < 0 || j < i {
@@ -138,14 +141,16 @@ func checkGPG(t *testing.T, gpg string, m clients.Material, raw []byte, body str
 	status := filepath.Join(home, "status")
 	plain := run(t, raw[i:j+25], gpg, "--homedir", home, "--batch", "--status-file", status, "--decrypt")
 	st, _ := os.ReadFile(status)
-	if !bytes.Contains(plain, []byte(strings.TrimSpace(body))) || !strings.Contains(string(st), "VALIDSIG "+m.OpenPGP.Fingerprint) {
-		t.Errorf("gpg: plaintext %q, status:\n%s\nwant the body and a valid signature by %s", plain, st, m.OpenPGP.Fingerprint)
+	if !bytes.Contains(plain, []byte(strings.TrimSpace(body))) || !strings.Contains(string(st), "VALIDSIG "+sender.OpenPGP.Fingerprint) {
+		t.Errorf("gpg: plaintext %q, status:\n%s\nwant the body and a valid signature by %s", plain, st, sender.OpenPGP.Fingerprint)
 	}
 }
 
-func checkOpenSSL(t *testing.T, openssl string, m clients.Material, raw []byte, body string) {
+// checkOpenSSL decrypts raw with recipient's S/MIME key and verifies the
+// signature against ca with openssl.
+func checkOpenSSL(t *testing.T, openssl string, recipient clients.Material, ca *x509.Certificate, raw []byte, body string) {
 	t.Helper()
-	key, cert, _, err := pkcs12.DecodeChain(m.SMIME.PKCS12, m.SMIME.Password)
+	key, cert, _, err := pkcs12.DecodeChain(recipient.SMIME.PKCS12, recipient.SMIME.Password)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +165,7 @@ func checkOpenSSL(t *testing.T, openssl string, m clients.Material, raw []byte, 
 		t.Fatal(err)
 	}
 	keyFile, certFile := write("key.pem", "PRIVATE KEY", keyDER), write("cert.pem", "CERTIFICATE", cert.Raw)
-	caFile := write("ca.pem", "CERTIFICATE", m.SMIME.CA.Raw)
+	caFile := write("ca.pem", "CERTIFICATE", ca.Raw)
 	msg := filepath.Join(dir, "sent.eml")
 	os.WriteFile(msg, raw, 0o600)
 	signed := run(t, nil, openssl, "smime", "-decrypt", "-in", msg, "-inkey", keyFile, "-recip", certFile)

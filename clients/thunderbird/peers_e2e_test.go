@@ -91,12 +91,12 @@ func TestImportPeersIntoThunderbird(t *testing.T) {
 		t.Errorf("Thunderbird on carol, whose certificates Bob issued: got %+v, %v; want none valid", ck, err)
 	}
 	sendAuto(t, ctx, tb, sink, 1, tbtest.OpenPGP)
-	checkBobGPG(t, gpg, bm, am, lastMessage(t, ctx, sink, 1), "Auto for Bob openpgp.")
+	checkGPG(t, gpg, bm, am, lastMessage(t, ctx, sink, 1), "Auto for Bob openpgp.")
 	if _, err := tb.SetIdentityAttributes(ctx, alice, map[string]any{"e2etechpref": 1}); err != nil {
 		t.Fatal(err)
 	}
 	sendAuto(t, ctx, tb, sink, 2, tbtest.SMIME)
-	checkBobOpenSSL(t, openssl, bm, am, lastMessage(t, ctx, sink, 2), "Auto for Bob smime.")
+	checkOpenSSL(t, openssl, bm, am.SMIME.CA, lastMessage(t, ctx, sink, 2), "Auto for Bob smime.")
 }
 
 // aliceWithBobInAddressBook starts Thunderbird on a new profile with
@@ -161,51 +161,6 @@ func lastMessage(t *testing.T, ctx context.Context, sink *smtpsink.Sink, n int) 
 		t.Errorf("the body travelled in clear text:\n%.1500s", raw)
 	}
 	return raw
-}
-
-func checkBobGPG(t *testing.T, gpg string, bm, am clients.Material, raw []byte, body string) {
-	t.Helper()
-	home := t.TempDir()
-	run(t, bm.OpenPGP.Secret, gpg, "--homedir", home, "--batch", "--import")
-	run(t, am.OpenPGP.Public, gpg, "--homedir", home, "--batch", "--import")
-	i := bytes.Index(raw, []byte("-----BEGIN PGP MESSAGE-----"))
-	j := bytes.Index(raw, []byte("-----END PGP MESSAGE-----"))
-	if i < 0 || j < i {
-		t.Fatalf("no PGP MESSAGE in the sent mail:\n%.2000s", raw)
-	}
-	status := filepath.Join(home, "status")
-	plain := run(t, raw[i:j+25], gpg, "--homedir", home, "--batch", "--status-file", status, "--decrypt")
-	st, _ := os.ReadFile(status)
-	if !bytes.Contains(plain, []byte(body)) || !strings.Contains(string(st), "VALIDSIG "+am.OpenPGP.Fingerprint) {
-		t.Errorf("gpg with Bob's key: plaintext %q, status:\n%s\nwant the body signed by Alice", plain, st)
-	}
-}
-
-func checkBobOpenSSL(t *testing.T, openssl string, bm, am clients.Material, raw []byte, body string) {
-	t.Helper()
-	key, cert, _, err := pkcs12.DecodeChain(bm.SMIME.PKCS12, bm.SMIME.Password)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	write := func(name, typ string, der []byte) string {
-		p := filepath.Join(dir, name)
-		os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600)
-		return p
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyFile, certFile := write("key.pem", "PRIVATE KEY", keyDER), write("cert.pem", "CERTIFICATE", cert.Raw)
-	caFile := write("ca.pem", "CERTIFICATE", am.SMIME.CA.Raw)
-	msg := filepath.Join(dir, "sent.eml")
-	os.WriteFile(msg, raw, 0o600)
-	signed := run(t, nil, openssl, "smime", "-decrypt", "-in", msg, "-inkey", keyFile, "-recip", certFile)
-	content := run(t, signed, openssl, "smime", "-verify", "-CAfile", caFile)
-	if !bytes.Contains(content, []byte(body)) {
-		t.Errorf("openssl with Bob's key: verified content %q lacks the body", content)
-	}
 }
 
 // checkNoPeerAnchor checks that Bob's CA is nowhere in the NSS database
