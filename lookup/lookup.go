@@ -138,16 +138,11 @@ func (r *Resolver) Fetch(ctx context.Context, addr string) (*Outcome, error) {
 }
 
 func (r *Resolver) lookup(ctx context.Context, addr string, force bool) (*Outcome, error) {
-	addr, err := proto.NormalizeAddress(addr)
+	addr, c, err := r.lockAndLoad(addr)
 	if err != nil {
 		return nil, err
 	}
-	r.mu.Lock()
 	defer r.mu.Unlock()
-	c, err := r.load()
-	if err != nil {
-		return nil, err
-	}
 	k := c.Addresses[addr]
 	now := r.cfg.Now()
 	if k != nil && !force && now.Before(k.Expires) {
@@ -222,16 +217,11 @@ func (k *Known) update(found *Record, rejected []Rejection, now time.Time, cfg C
 
 // Known returns what the cache holds for addr, or ErrNotFound.
 func (r *Resolver) Known(addr string) (*Known, error) {
-	addr, err := proto.NormalizeAddress(addr)
+	addr, c, err := r.lockAndLoad(addr)
 	if err != nil {
 		return nil, err
 	}
-	r.mu.Lock()
 	defer r.mu.Unlock()
-	c, err := r.load()
-	if err != nil {
-		return nil, err
-	}
 	k := c.Addresses[addr]
 	if k == nil {
 		return nil, fmt.Errorf("%w for %s: never looked up", ErrNotFound, addr)
@@ -245,16 +235,11 @@ var ErrNoPending = errors.New("no held-back key with that fingerprint")
 // Accept adopts the held-back key of addr whose OpenPGP or S/MIME
 // fingerprint is fpr: the user's decision, recorded as a change.
 func (r *Resolver) Accept(addr, fpr string) (*Known, error) {
-	addr, err := proto.NormalizeAddress(addr)
+	addr, c, err := r.lockAndLoad(addr)
 	if err != nil {
 		return nil, err
 	}
-	r.mu.Lock()
 	defer r.mu.Unlock()
-	c, err := r.load()
-	if err != nil {
-		return nil, err
-	}
 	k := c.Addresses[addr]
 	fpr = strings.ToUpper(strings.ReplaceAll(fpr, " ", ""))
 	if k == nil || k.Pending == nil || (fpr != k.Pending.Fingerprint && fpr != k.Pending.SMIMEFingerprint) {
@@ -264,4 +249,20 @@ func (r *Resolver) Accept(addr, fpr string) (*Known, error) {
 		Adopted: true, Reason: "accepted by the user"})
 	k.Current, k.Pending = k.Pending, nil
 	return k, r.save(c)
+}
+
+// lockAndLoad normalises addr, locks the cache and loads it. When err is
+// nil the caller holds r.mu and must unlock it.
+func (r *Resolver) lockAndLoad(addr string) (string, *cacheFile, error) {
+	addr, err := proto.NormalizeAddress(addr)
+	if err != nil {
+		return "", nil, err
+	}
+	r.mu.Lock()
+	c, err := r.load()
+	if err != nil {
+		r.mu.Unlock()
+		return "", nil, err
+	}
+	return addr, c, nil
 }

@@ -5,16 +5,12 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/x509"
-	"encoding/pem"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	pkcs12 "software.sslmate.com/src/go-pkcs12"
 
 	"github.com/endymail/endymail/clients/thunderbird"
 	"github.com/endymail/endymail/clients/thunderbird/prefs"
@@ -169,25 +165,11 @@ func proveInThunderbird(t *testing.T, ctx context.Context, c *cli, profile strin
 	if !bytes.Contains(plain, []byte("Auto secret.")) || !strings.Contains(status, "VALIDSIG ") {
 		t.Errorf("gpg on Thunderbird's automatic message: %q\n%s", plain, status)
 	}
-	keyPEM, certPEM, caPEM := exportSMIME(t, c, pw)
+	keyPEM, certPEM, caPEM := exportP12(t, c, alice, pw)
 	res := tbtest.DecryptVerifySMIME(t, msgs[1].Data, keyPEM, certPEM, caPEM)
 	if !bytes.Contains(res.Content, []byte("S/MIME secret.")) || res.Signer == nil || res.Signer.EmailAddresses[0] != alice {
 		t.Errorf("openssl on Thunderbird's S/MIME message: %q signer %v", res.Content, res.Signer)
 	}
-}
-
-func exportSMIME(t *testing.T, c *cli, pw string) (keyPEM, certPEM, caPEM []byte) {
-	p12file := filepath.Join(t.TempDir(), "a.p12")
-	c.run("export", alice, "--format", "p12", "--password-file", pw, "--out", p12file)
-	data, _ := os.ReadFile(p12file)
-	key, cert, chain, err := pkcs12.DecodeChain(data, "export pass")
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, _ := x509.MarshalPKCS8PrivateKey(key)
-	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}),
-		pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw}),
-		pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: chain[len(chain)-1].Raw})
 }
 
 // identityPrefs reads the mail.identity prefs of alice's identity.

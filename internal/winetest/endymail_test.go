@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"github.com/endymail/endymail/internal/fixture"
 	"io"
 	"os"
 	"os/exec"
@@ -332,25 +333,8 @@ func startFakeOutlook(t *testing.T, p *Prefix) (stop func()) {
 	return stop
 }
 
-// readHex reads a hex fixture whose '#' lines are its header.
-func readHex(t *testing.T, name string) []byte {
-	t.Helper()
-	raw, err := os.ReadFile(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var h strings.Builder
-	for _, line := range strings.Split(string(raw), "\n") {
-		if !strings.HasPrefix(line, "#") {
-			h.WriteString(strings.Join(strings.Fields(line), ""))
-		}
-	}
-	b, err := hex.DecodeString(h.String())
-	if err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	return b
-}
+// readHex reads a hex fixture (see fixture.Hex).
+func readHex(t testing.TB, name string) []byte { return fixture.Hex(t, name) }
 
 // TestWincfgPackageTests runs package wincfg's tests as a Windows test
 // binary: the conformance suite with Windows paths, and the Toolhelp

@@ -3,11 +3,9 @@ package outlook
 import (
 	"bytes"
 	"encoding/asn1"
-	"encoding/hex"
 	"errors"
-	"os"
+	"github.com/endymail/endymail/internal/fixture"
 	"reflect"
-	"strings"
 	"testing"
 
 	"github.com/endymail/endymail/clients/windows/certstore"
@@ -20,25 +18,8 @@ const (
 
 var oid3DES = asn1.ObjectIdentifier{1, 2, 840, 113549, 3, 7}
 
-// readHex reads a hex fixture, skipping '#' comment lines.
-func readHex(t testing.TB, name string) []byte {
-	t.Helper()
-	raw, err := os.ReadFile(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var h strings.Builder
-	for _, line := range strings.Split(string(raw), "\n") {
-		if !strings.HasPrefix(line, "#") {
-			h.WriteString(strings.ReplaceAll(line, " ", ""))
-		}
-	}
-	b, err := hex.DecodeString(h.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
+// readHex reads a hex fixture (see fixture.Hex).
+func readHex(t testing.TB, name string) []byte { return fixture.Hex(t, name) }
 
 func mustThumb(t testing.TB, s string) certstore.Thumbprint {
 	t.Helper()

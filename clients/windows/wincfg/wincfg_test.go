@@ -8,9 +8,9 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/endymail/endymail/internal/fixture"
 	"io/fs"
 	"math/big"
 	"os"
@@ -291,25 +291,8 @@ func utf16z(s string) []byte {
 	return b
 }
 
-// readHex reads a hex fixture; lines starting with '#' are its header.
-func readHex(t testing.TB, name string) []byte {
-	t.Helper()
-	raw, err := os.ReadFile(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var h strings.Builder
-	for _, line := range strings.Split(string(raw), "\n") {
-		if !strings.HasPrefix(line, "#") {
-			h.WriteString(strings.Join(strings.Fields(line), ""))
-		}
-	}
-	b, err := hex.DecodeString(h.String())
-	if err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	return b
-}
+// readHex reads a hex fixture (see fixture.Hex).
+func readHex(t testing.TB, name string) []byte { return fixture.Hex(t, name) }
 
 var ctx = context.Background()
 
