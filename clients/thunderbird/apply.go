@@ -86,7 +86,7 @@ type smimeResult struct {
 	nick, dbkey string
 }
 
-func (c *Configurator) applyProfile(ctx context.Context, tools *nssTools, t target, m clients.Material, rep *clients.Report) error {
+func (c *Configurator) applyProfile(ctx context.Context, tools nssDB, t target, m clients.Material, rep *clients.Report) error {
 	st, err := loadState(t.dir)
 	if err != nil {
 		return err
@@ -245,7 +245,7 @@ func caNick(ca []byte) string {
 // stageNSS copies the profile's NSS database into the stage, creating an
 // empty one (no password, as Thunderbird makes it) for a profile that has
 // never started.
-func (s *stage) stageNSS(ctx context.Context, tools *nssTools) error {
+func (s *stage) stageNSS(ctx context.Context, tools nssDB) error {
 	if s.nssStaged {
 		return nil
 	}
@@ -264,7 +264,7 @@ func (s *stage) stageNSS(ctx context.Context, tools *nssTools) error {
 	case haveCert || haveKey:
 		return fmt.Errorf("%s has only one of %s and %s: %w", s.profile, certDB, keyDB, clients.ErrCorrupt)
 	}
-	if _, err := tools.run(ctx, nil, tools.certutil, "-N", "-d", dbArg(s.dir), "--empty-password"); err != nil {
+	if err := tools.createDB(ctx, s.dir); err != nil {
 		return err
 	}
 	s.changed[certDB], s.changed[keyDB] = true, true

@@ -16,7 +16,7 @@ const caTrust = ",C,"
 
 // applySMIME puts the personal CA (trusted for mail) and the key and
 // certificate into the staged NSS database, unless they are already there.
-func (s *stage) applySMIME(ctx context.Context, tools *nssTools, m *clients.SMIME, address string, as *addrState) (*smimeResult, error) {
+func (s *stage) applySMIME(ctx context.Context, tools nssDB, m *clients.SMIME, address string, as *addrState) (*smimeResult, error) {
 	dbkey, err := DBKey(m.Cert)
 	if err != nil {
 		return nil, fmt.Errorf("%v: %w", err, clients.ErrCorrupt)
@@ -40,7 +40,7 @@ func (s *stage) applySMIME(ctx context.Context, tools *nssTools, m *clients.SMIM
 		}
 		s.nssChanged("%s: added the personal CA %q trusted for mail (%s)", s.profile, m.CA.Subject.CommonName, caTrust)
 	case trust[ca] != caTrust:
-		if _, err := tools.run(ctx, nil, tools.certutil, "-M", "-d", dbArg(s.dir), "-n", ca, "-t", caTrust); err != nil {
+		if err := tools.setTrust(ctx, s.dir, ca, caTrust); err != nil {
 			return nil, err
 		}
 		s.nssChanged("%s: set the personal CA's trust to %s", s.profile, caTrust)
@@ -54,7 +54,7 @@ func (s *stage) applySMIME(ctx context.Context, tools *nssTools, m *clients.SMIM
 
 // importLeaf imports the PKCS#12 under nick: the certificate is added first
 // under our nickname so that pk12util files the key under it too.
-func (s *stage) importLeaf(ctx context.Context, tools *nssTools, m *clients.SMIME, nick string) error {
+func (s *stage) importLeaf(ctx context.Context, tools nssDB, m *clients.SMIME, nick string) error {
 	certs, err := tools.certsByNick(ctx, s.dir, nick)
 	if err != nil {
 		return err
@@ -96,7 +96,7 @@ func containsDER(list [][]byte, der []byte) bool {
 // applyOpenPGP adds the key to the staged keyrings, protected with
 // Thunderbird's automatic passphrase, and accepts it as personal. It
 // reports false, changing nothing, when the profile has never started.
-func (s *stage) applyOpenPGP(ctx context.Context, tools *nssTools, m *clients.OpenPGP, as *addrState) (bool, error) {
+func (s *stage) applyOpenPGP(ctx context.Context, tools nssDB, m *clients.OpenPGP, as *addrState) (bool, error) {
 	enc, err := os.ReadFile(s.orig(passphraseFile))
 	if err != nil || !fileExists(s.orig(keyDB)) || !fileExists(s.orig(acceptanceDB)) {
 		return false, nil

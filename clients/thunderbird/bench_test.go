@@ -8,20 +8,31 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/endymail/endymail/clients"
 )
 
 // BenchmarkNSSImport compares endymail's whole S/MIME step (stage copies of
 // cert9.db/key4.db, CA with trust, certificate under our nickname,
-// pk12util import, checks, rename into place) with a bare pk12util import
-// of the same PKCS#12 into the same kind of profile, side by side:
+// PKCS#12 import, checks, rename into place) with each backend — the NSS
+// tools and Thunderbird's library through nsslib — and a bare pk12util
+// import of the same PKCS#12 into the same kind of profile, side by side:
 //
 //	go test ./clients/thunderbird -run '^$' -bench NSSImport -benchtime 20x
 func BenchmarkNSSImport(b *testing.B) {
 	ctx := context.Background()
-	tools, err := findNSS("")
+	tools, err := findTools("")
 	if err != nil {
 		b.Skip(err)
 	}
+	dir, err := thunderbirdInstall("")
+	if err != nil {
+		b.Skip(err)
+	}
+	backends := []struct {
+		name string
+		db   nssDB
+	}{{"endymail-tools", tools}, {"endymail-lib", &nssLib{libDir: dir}}}
 	base := startedProfile(b)
 	m := testMaterial(b, testAddress)
 	fresh := func(b *testing.B) string {
@@ -36,24 +47,13 @@ func BenchmarkNSSImport(b *testing.B) {
 		}
 		return dir
 	}
-	b.Run("endymail", func(b *testing.B) {
-		for range b.N {
-			dir := fresh(b)
-			s, err := newStage(dir)
-			if err != nil {
-				b.Fatal(err)
+	for _, be := range backends {
+		b.Run(be.name, func(b *testing.B) {
+			for range b.N {
+				benchApplySMIME(ctx, b, be.db, fresh(b), m.SMIME)
 			}
-			if _, err := s.applySMIME(ctx, tools, m.SMIME, testAddress, &addrState{}); err != nil {
-				b.Fatal(err)
-			}
-			for _, f := range []string{keyDB, certDB} {
-				if err := s.place(f, true); err != nil {
-					b.Fatal(err)
-				}
-			}
-			s.cleanup()
-		}
-	})
+		})
+	}
 	b.Run("pk12util", func(b *testing.B) {
 		for range b.N {
 			dir := fresh(b)
@@ -67,4 +67,20 @@ func BenchmarkNSSImport(b *testing.B) {
 			}
 		}
 	})
+}
+
+func benchApplySMIME(ctx context.Context, b *testing.B, db nssDB, dir string, m *clients.SMIME) {
+	s, err := newStage(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.cleanup()
+	if _, err := s.applySMIME(ctx, db, m, testAddress, &addrState{}); err != nil {
+		b.Fatal(err)
+	}
+	for _, f := range []string{keyDB, certDB} {
+		if err := s.place(f, true); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

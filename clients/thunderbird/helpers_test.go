@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/endymail/endymail/clients/thunderbird/nsslib"
 	"github.com/endymail/endymail/internal/interop"
 )
 
@@ -60,7 +61,13 @@ var (
 	templateRoot string
 )
 
+// TestMain serves the nsslib helper when the test binary is started as one,
+// and takes the NSS backend from ENDYMAIL_NSS_BACKEND ("lib" or "tools";
+// unset: the tools where installed): run the whole suite with
+// ENDYMAIL_NSS_BACKEND=lib to prove the S/MIME path through nsslib.
 func TestMain(m *testing.M) {
+	nsslib.ServeIfHelper()
+	nssBackend = os.Getenv("ENDYMAIL_NSS_BACKEND")
 	code := m.Run()
 	if templateRoot != "" {
 		os.RemoveAll(templateRoot)

@@ -14,25 +14,28 @@ import (
 	"github.com/endymail/endymail/clients"
 )
 
-// Why the NSS command-line tools and not cgo or dlopen: the database must be
-// written by the NSS that Thunderbird reads it with (Thunderbird 153 ships
-// NSS newer than Debian's; the system pwdecrypt cannot even read its
-// key4.db). Running the system's certutil/pk12util/pwdecrypt with the
-// loader pointed at Thunderbird's install folder gets exactly that NSS,
-// while:
-//   - cgo would need a C toolchain and NSS headers for every target and
-//     would end cross-compilation (`GOOS=windows go build` runs with cgo
-//     off); plain Go cannot dlopen at all;
-//   - NSS keeps process-global state (NSS_Initialize binds one database per
-//     process), so configuring several profiles from the long-running agent
-//     would mean re-initialising NSS in-process, and a crash in it would
-//     take the agent down;
-//   - the cost is small and one-off per address. Measured on this project's
-//     2-core machine under load: one `certutil -L` run ≈ 23 ms (20 runs
-//     0.46 s); BenchmarkNSSImport, side by side in one run, puts the whole
-//     staged S/MIME step (8 tool runs: checks, CA with trust, certificate,
-//     pk12util, re-check, plus copies and renames) at ≈ 2.1× a bare
-//     pk12util import of the same PKCS#12 (≈ 0.33 s against ≈ 0.16 s).
+// Two ways to Thunderbird's NSS (see [nssDB]). The database must be
+// written by the NSS that Thunderbird reads it with: Thunderbird 153 ships
+// NSS newer than Debian's, and the system pwdecrypt cannot even read its
+// key4.db. Both backends therefore load the libraries from Thunderbird's
+// install folder:
+//   - nssTools (this file), the default where they are installed: the
+//     system's certutil/pk12util/pwdecrypt with the loader pointed at
+//     Thunderbird's folder (LD_LIBRARY_PATH, DYLD_LIBRARY_PATH, PATH);
+//   - nssLib (nss_lib.go, package nsslib) where the tools are missing —
+//     always on Windows, whose Thunderbird ships nss3.dll but no tools: the
+//     library itself, called without cgo through purego (so cross-builds
+//     keep working with cgo off). NSS keeps process-global state (one
+//     database per NSS_Initialize) and a fault in it would take the agent
+//     down, so nsslib runs each call in a child process of our own
+//     executable, the same isolation the tools give.
+//
+// Cost, measured on this project's 2-core machine under load: one
+// `certutil -L` run ≈ 23 ms; BenchmarkNSSImport, side by side in one run,
+// puts the whole staged S/MIME step (8 tool runs: checks, CA with trust,
+// certificate, pk12util, re-check, plus copies and renames) at ≈ 2.1× a
+// bare pk12util import of the same PKCS#12 (≈ 0.33 s against ≈ 0.16 s);
+// BenchmarkNSSBackends compares the two backends on that step.
 
 // nssTools runs certutil, pk12util and pwdecrypt against Thunderbird's NSS.
 type nssTools struct {
@@ -43,9 +46,9 @@ type nssTools struct {
 // ErrNSSToolsMissing means certutil, pk12util or pwdecrypt is not installed.
 var ErrNSSToolsMissing = errors.New("NSS tools (certutil, pk12util, pwdecrypt) not found: install the package libnss3-tools")
 
-// findNSS locates the tools in PATH and Thunderbird's NSS libraries in
+// findTools locates the tools in PATH and Thunderbird's NSS libraries in
 // installDir, or in the platform's usual install folders when it is "".
-func findNSS(installDir string) (*nssTools, error) {
+func findTools(installDir string) (*nssTools, error) {
 	var t nssTools
 	for _, p := range []struct {
 		dst  *string
@@ -172,6 +175,18 @@ func (t *nssTools) keyNicks(ctx context.Context, dir string) (map[string]bool, e
 		}
 	}
 	return nicks, nil
+}
+
+// createDB makes an empty database (certutil -N --empty-password).
+func (t *nssTools) createDB(ctx context.Context, dir string) error {
+	_, err := t.run(ctx, nil, t.certutil, "-N", "-d", dbArg(dir), "--empty-password")
+	return err
+}
+
+// setTrust changes the trust of the certificate under nick (certutil -M).
+func (t *nssTools) setTrust(ctx context.Context, dir, nick, trust string) error {
+	_, err := t.run(ctx, nil, t.certutil, "-M", "-d", dbArg(dir), "-n", nick, "-t", trust)
+	return err
 }
 
 // addCert stores der under nick with the given trust flags.

@@ -7,15 +7,43 @@ import (
 	"encoding/binary"
 	"errors"
 	"math/big"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/endymail/endymail/clients/thunderbird/nsslib"
+	"github.com/endymail/endymail/clients/thunderbird/tbtest"
+	"github.com/endymail/endymail/internal/interop"
 )
 
 func TestFindNSSWithoutTools(t *testing.T) {
 	t.Setenv("PATH", t.TempDir())
-	_, err := findNSS("")
+	_, err := findTools("")
 	if !errors.Is(err, ErrNSSToolsMissing) || !strings.Contains(err.Error(), "libnss3-tools") {
-		t.Errorf("findNSS with an empty PATH: got %v, want ErrNSSToolsMissing naming libnss3-tools", err)
+		t.Errorf("findTools with an empty PATH: got %v, want ErrNSSToolsMissing naming libnss3-tools", err)
+	}
+	// An install folder with the softoken but no libnss3: neither backend.
+	dir := t.TempDir()
+	if nssLibrary != "" {
+		if err := os.WriteFile(filepath.Join(dir, nssLibrary), nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if db, err := findNSS(dir); !errors.Is(err, ErrNSSToolsMissing) {
+		t.Errorf("findNSS without tools or %s: got %T, %v; want ErrNSSToolsMissing", nsslib.LibraryFile, db, err)
+	}
+}
+
+func TestFindNSSFallsBackToLibrary(t *testing.T) {
+	if nssBackend != "" {
+		t.Skip("ENDYMAIL_NSS_BACKEND forces a backend")
+	}
+	interop.NeedFile(t, filepath.Join(tbtest.NSSLibDir, nsslib.LibraryFile), "thunderbird")
+	t.Setenv("PATH", t.TempDir())
+	db, err := findNSS(tbtest.NSSLibDir)
+	if lib, ok := db.(*nssLib); err != nil || !ok || lib.libDir != tbtest.NSSLibDir {
+		t.Errorf("findNSS(%s) without the tools: got %#v, %v; want the library backend", tbtest.NSSLibDir, db, err)
 	}
 }
 

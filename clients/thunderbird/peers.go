@@ -82,7 +82,7 @@ func (c *Configurator) ImportPeers(ctx context.Context, peers []clients.Peer) (c
 			return rep, err
 		}
 	}
-	var tools *nssTools
+	var tools nssDB
 	for _, dir := range dirs {
 		if tools == nil && hasSMIME(checked) && fileExists(filepath.Join(dir, certDB)) {
 			if tools, err = findNSS(c.opts.InstallDir); err != nil {
@@ -188,7 +188,7 @@ func checkPeerLeaf(addr string, c *x509.Certificate) error {
 }
 
 // importProfile stages every peer's keys for one profile and commits them.
-func (c *Configurator) importProfile(ctx context.Context, tools *nssTools, dir string, peers []peerKeys, rep *clients.Report) error {
+func (c *Configurator) importProfile(ctx context.Context, tools nssDB, dir string, peers []peerKeys, rep *clients.Report) error {
 	st, err := loadState(dir)
 	if err != nil {
 		return err
@@ -316,7 +316,7 @@ func otherAccepted(ctx context.Context, db *sql.DB, address, fpr string) (string
 // the certificate itself, not our nickname: NSS keeps the nickname a
 // certificate already has (Thunderbird files certificates from signed mail
 // it received under its own names).
-func (s *stage) importPeerCert(ctx context.Context, tools *nssTools, address string, leaf *x509.Certificate) error {
+func (s *stage) importPeerCert(ctx context.Context, tools nssDB, address string, leaf *x509.Certificate) error {
 	if err := s.stageNSS(ctx, tools); err != nil {
 		return err
 	}

@@ -50,7 +50,7 @@ func (c *Configurator) Revert(ctx context.Context, address string) (clients.Repo
 	return rep, nil
 }
 
-func (c *Configurator) revertProfile(ctx context.Context, tools *nssTools, dir, key string, rep *clients.Report) error {
+func (c *Configurator) revertProfile(ctx context.Context, tools nssDB, dir, key string, rep *clients.Report) error {
 	st, err := loadState(dir)
 	if err != nil {
 		return err
@@ -100,7 +100,7 @@ func (c *Configurator) revertProfile(ctx context.Context, tools *nssTools, dir, 
 
 // revertNSS deletes the leaf certificate and key, and the CA when no other
 // configured address shares it.
-func (s *stage) revertNSS(ctx context.Context, tools *nssTools, st *profileState, key string, as *addrState) error {
+func (s *stage) revertNSS(ctx context.Context, tools nssDB, st *profileState, key string, as *addrState) error {
 	if as.CertNick == "" || !fileExists(s.orig(certDB)) {
 		return nil
 	}

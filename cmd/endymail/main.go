@@ -15,6 +15,8 @@ import (
 	"os/signal"
 	"sort"
 	"syscall"
+
+	"github.com/endymail/endymail/clients/thunderbird/nsslib"
 )
 
 // command is one subcommand: its name, a one-line summary for `endymail help`,
@@ -97,6 +99,7 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 }
 
 func main() {
+	nsslib.ServeIfHelper() // a child started by nsslib.Run: serve one NSS session and exit
 	os.Exit(mainWithEnv(os.Args[1:], &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}))
 }
 

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 )
@@ -16,6 +17,15 @@ import (
 // ErrHelper means the helper process failed without an answer: it could
 // not start, crashed, or was stopped by the context.
 var ErrHelper = errors.New("NSS helper process failed")
+
+// Present reports whether dir holds [LibraryFile].
+func Present(dir string) bool {
+	if LibraryFile == "" {
+		return false
+	}
+	_, err := os.Stat(filepath.Join(dir, LibraryFile))
+	return err == nil
+}
 
 // ServeIfHelper turns this process into the NSS helper when [HelperEnv]
 // is set to the protocol version: it reads one [Request] from standard
@@ -66,6 +76,10 @@ func toWire(err error) *Error {
 // the results of the operations before it), a child that crashes or
 // outlives ctx wraps [ErrHelper].
 func Run(ctx context.Context, libDir, db string, ops ...Op) ([]Result, error) {
+	if _, inHelper := os.LookupEnv(HelperEnv); inHelper {
+		// The program did not call ServeIfHelper first; do not recurse.
+		return nil, fmt.Errorf("%w: Run called in a helper process (does main call nsslib.ServeIfHelper first?)", ErrHelper)
+	}
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrHelper, err)

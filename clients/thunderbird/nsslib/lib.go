@@ -77,8 +77,8 @@ type lib struct {
 
 // load opens the NSS libraries in dir and binds every function of lib.
 func load(dir string) (*lib, error) {
-	if _, err := os.Stat(filepath.Join(dir, mainLibrary)); err != nil {
-		return nil, fmt.Errorf("no NSS library (%s) in %s: %w", mainLibrary, dir, err)
+	if _, err := os.Stat(filepath.Join(dir, LibraryFile)); err != nil {
+		return nil, fmt.Errorf("no NSS library (%s) in %s: %w", LibraryFile, dir, err)
 	}
 	var handles []uintptr
 	for _, name := range libraryFiles {

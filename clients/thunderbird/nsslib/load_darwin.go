@@ -5,8 +5,9 @@ package nsslib
 // The softoken and freebl are loaded ahead of NSS opening them by name
 // (see load_linux.go).
 var libraryFiles = []string{
-	"libnspr4.dylib", "libmozsqlite3.dylib", "libnssutil3.dylib", mainLibrary,
+	"libnspr4.dylib", "libmozsqlite3.dylib", "libnssutil3.dylib", LibraryFile,
 	"libsmime3.dylib", "libfreebl3.dylib", "libsoftokn3.dylib",
 }
 
-const mainLibrary = "libnss3.dylib"
+// LibraryFile is the NSS library in Thunderbird's install folder.
+const LibraryFile = "libnss3.dylib"

@@ -9,7 +9,8 @@ package nsslib
 // system libsoftokn3.so during PKCS#12 import).
 var libraryFiles = []string{
 	"libnspr4.so", "libplc4.so", "libplds4.so", "libmozsqlite3.so", "libnssutil3.so",
-	mainLibrary, "libsmime3.so", "libfreeblpriv3.so", "libsoftokn3.so",
+	LibraryFile, "libsmime3.so", "libfreeblpriv3.so", "libsoftokn3.so",
 }
 
-const mainLibrary = "libnss3.so"
+// LibraryFile is the NSS library in Thunderbird's install folder.
+const LibraryFile = "libnss3.so"

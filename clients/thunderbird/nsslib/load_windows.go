@@ -7,9 +7,10 @@ import (
 )
 
 // libraryFiles: Mozilla folds NSPR, nssutil and smime into nss3.dll.
-var libraryFiles = []string{mainLibrary}
+var libraryFiles = []string{LibraryFile}
 
-const mainLibrary = "nss3.dll"
+// LibraryFile is the NSS library in Thunderbird's install folder.
+const LibraryFile = "nss3.dll"
 
 // openLibrary loads the DLL by its full path; LOAD_WITH_ALTERED_SEARCH_PATH
 // makes Windows resolve its dependencies (mozglue.dll) from the DLL's own
