@@ -86,7 +86,9 @@ type Response struct {
 }
 
 // ErrBadDatabase means NSS found the database damaged or in a format it
-// cannot open (SEC_ERROR_BAD_DATABASE, SEC_ERROR_LEGACY_DATABASE).
+// cannot open (SEC_ERROR_BAD_DATABASE, SEC_ERROR_LEGACY_DATABASE, or
+// SEC_ERROR_PKCS11_GENERAL_ERROR from NSS_Initialize: what opening an
+// unreadable cert9.db read-write gives, in certutil too).
 var ErrBadDatabase = errors.New("damaged NSS database")
 
 // ErrProtocol means a malformed request or response.
@@ -113,8 +115,12 @@ func (e *Error) Error() string {
 
 // Is makes a damaged database match [ErrBadDatabase].
 func (e *Error) Is(target error) bool {
-	return target == ErrBadDatabase && (e.Name == "SEC_ERROR_BAD_DATABASE" || e.Name == "SEC_ERROR_LEGACY_DATABASE")
+	return target == ErrBadDatabase && (e.Name == "SEC_ERROR_BAD_DATABASE" || e.Name == "SEC_ERROR_LEGACY_DATABASE" ||
+		e.Op == opInit && e.Name == "SEC_ERROR_PKCS11_GENERAL_ERROR")
 }
+
+// opInit names the opening of the database in errors.
+const opInit Kind = "init"
 
 // DecodeRequest reads and checks one request.
 func DecodeRequest(r io.Reader) (*Request, error) {

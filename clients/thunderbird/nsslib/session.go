@@ -31,9 +31,9 @@ const (
 func run(req *Request) (results []Result, err error) {
 	l, err := load(req.Lib)
 	if err != nil {
-		return nil, &Error{Op: "init", What: err.Error()}
+		return nil, &Error{Op: opInit, What: err.Error()}
 	}
-	s := &session{l: l, op: "init"}
+	s := &session{l: l, op: opInit}
 	var flags uint32 = initReadOnly
 	for _, op := range req.Ops {
 		if !readOnly[op.Kind] {
