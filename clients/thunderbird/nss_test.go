@@ -36,8 +36,8 @@ func TestFindNSSWithoutTools(t *testing.T) {
 }
 
 func TestFindNSSFallsBackToLibrary(t *testing.T) {
-	if nssBackend != "" {
-		t.Skip("ENDYMAIL_NSS_BACKEND forces a backend")
+	if nssBackend == "tools" {
+		t.Skip("ENDYMAIL_NSS_BACKEND=tools forbids the library")
 	}
 	interop.NeedFile(t, filepath.Join(tbtest.NSSLibDir, nsslib.LibraryFile), "thunderbird")
 	t.Setenv("PATH", t.TempDir())
@@ -45,6 +45,19 @@ func TestFindNSSFallsBackToLibrary(t *testing.T) {
 	if lib, ok := db.(*nssLib); err != nil || !ok || lib.libDir != tbtest.NSSLibDir {
 		t.Errorf("findNSS(%s) without the tools: got %#v, %v; want the library backend", tbtest.NSSLibDir, db, err)
 	}
+}
+
+// TestForcedBackend proves which backend the rest of the suite ran with.
+func TestForcedBackend(t *testing.T) {
+	db, err := findNSS("")
+	if err != nil {
+		t.Skip(err)
+	}
+	_, isLib := db.(*nssLib)
+	if want := nssBackend == "lib"; isLib != want {
+		t.Errorf("ENDYMAIL_NSS_BACKEND=%q: findNSS gave %T", nssBackend, db)
+	}
+	t.Logf("NSS backend: %T", db)
 }
 
 func TestThunderbirdInstallNotFound(t *testing.T) {
