@@ -30,7 +30,6 @@ type lib struct {
 	// prerror.h (NSPR, folded into nss3 on Windows), secport.h
 	getError    func() int32         `nss:"PR_GetError"`
 	errorToName func(code int32) ptr `nss:"PR_ErrorToName"`
-	portAlloc   func(n uint) ptr     `nss:"PORT_Alloc"`
 	portFree    func(p ptr)          `nss:"PORT_Free"`
 	setError    func(code int32)     `nss:"PORT_SetError"`
 	// secitem.h
