@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // ErrHelper means the helper process failed without an answer: it could
@@ -93,6 +94,7 @@ func Run(ctx context.Context, libDir, db string, ops ...Op) ([]Result, error) {
 	cmd.Stdin = bytes.NewReader(req)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	cmd.WaitDelay = 5 * time.Second
 	runErr := cmd.Run()
 	if ctx.Err() != nil {
 		return nil, fmt.Errorf("%w: %v", ErrHelper, ctx.Err())

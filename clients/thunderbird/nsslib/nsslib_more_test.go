@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -200,5 +201,40 @@ func crashForTest() {
 		time.Sleep(time.Minute)
 	case "hang":
 		time.Sleep(time.Hour)
+	}
+}
+
+// TestImportNicknameLikePk12util: a PKCS#12 without friendlyName into a
+// database that has none of its certificates makes NSS ask the nickname
+// callback; the nicknames must be those pk12util gives the same file.
+func TestImportNicknameLikePk12util(t *testing.T) {
+	_, id := identity(t, "erin@example.com")
+	p12, err := id.PKCS12("pw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ours, theirs := newDB(t), newDB(t)
+	mustRun(t, ours, Op{Kind: ImportPKCS12, Data: p12, Password: "pw"})
+	dir := t.TempDir()
+	f, pw := filepath.Join(dir, "x.p12"), filepath.Join(dir, "pw")
+	if err := os.WriteFile(f, p12, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(pw, []byte("pw\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tbtest.RunNSSTool(t, "pk12util", "-i", f, "-d", "sql:"+theirs, "-w", pw)
+	got, want := mustRun(t, ours, Op{Kind: List})[0].Trust, mustRun(t, theirs, Op{Kind: List})[0].Trust
+	if len(got) == 0 || !maps.Equal(got, want) {
+		t.Errorf("after import without nicknames: nsslib gave %v, pk12util %v", got, want)
+	}
+}
+
+func TestEmptyDatabase(t *testing.T) {
+	db := newDB(t)
+	res := mustRun(t, db, Op{Kind: List}, Op{Kind: Keys}, Op{Kind: Certs, Nick: "x"}, Op{Kind: Find, Data: []byte{0x30, 0}},
+		Op{Kind: Delete, Nick: "x", WithKey: true})
+	if len(res[0].Trust)+len(res[1].Keys)+len(res[2].Certs) != 0 || res[3].Found {
+		t.Errorf("a new database: got %+v, want nothing in it", res)
 	}
 }
