@@ -3,6 +3,7 @@
 package nsslib
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
 	"unsafe"
@@ -13,6 +14,9 @@ import (
 // bind points every func field of l at the C function its `nss` tag
 // names, looked up in handles in order.
 func bind(l *lib, handles []uintptr) error {
+	if unsafe.Sizeof(uintptr(0)) != 8 {
+		return fmt.Errorf("the NSS struct offsets are for 64-bit targets: %w", errors.ErrUnsupported)
+	}
 	v := reflect.ValueOf(l).Elem()
 	t := v.Type()
 	for i := range t.NumField() {
@@ -67,12 +71,6 @@ const (
 	certEmailAddr = 560
 	certNickname  = 648
 )
-
-func init() {
-	if unsafe.Sizeof(uintptr(0)) != 8 {
-		panic("nsslib: the NSS struct offsets are for 64-bit targets")
-	}
-}
 
 func field(p ptr, off uintptr) ptr { return *(*ptr)(unsafe.Add(p, off)) }
 
