@@ -105,7 +105,11 @@ func Run(ctx context.Context, libDir, db string, ops ...Op) ([]Result, error) {
 		if why == nil {
 			why = err
 		}
-		return nil, fmt.Errorf("%w: %s (pid %d): %v: %s", ErrHelper, exe, cmd.Process.Pid, why, crashReport(stderr.String()))
+		pid := 0
+		if cmd.Process != nil {
+			pid = cmd.Process.Pid
+		}
+		return nil, fmt.Errorf("%w: %s (pid %d): %v: %s", ErrHelper, exe, pid, why, crashReport(stderr.String()))
 	}
 	if resp.Err != nil {
 		return resp.Results, resp.Err
