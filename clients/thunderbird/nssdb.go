@@ -52,8 +52,9 @@ var (
 )
 
 // nssBackend forces a backend in tests: "lib" or "tools"; "" picks the
-// tools where they are installed and the library elsewhere. Only TestMain
-// sets it (from ENDYMAIL_NSS_BACKEND); the program never does.
+// tools where they are installed and the library elsewhere. Only tests set
+// it (TestMain from ENDYMAIL_NSS_BACKEND, and withLibBackend); the program
+// never does.
 var nssBackend string
 
 // findNSS picks the backend for Thunderbird's NSS in installDir (or the

@@ -29,5 +29,13 @@
 // LOAD_WITH_ALTERED_SEARCH_PATH, so that nss3.dll finds mozglue.dll and
 // softokn3.dll beside it) builds and vets but has never run against a real
 // nss3.dll: no Thunderbird-for-Windows NSS was available, under Wine or
-// otherwise. Everything past loading is the same code as on Linux.
+// otherwise. Everything past loading is the same code as on Linux. Not
+// checked there either: whether Windows' NSS takes the UTF-8 database
+// path that NSS_Initialize gets for a profile under a non-ASCII user name.
+// macOS (libnss3.dylib from Thunderbird.app) is likewise built and vetted,
+// never run.
+//
+// The struct offsets this package reads are listed in bind.go; a leak of
+// an NSS object makes NSS_Shutdown fail, which [Run] reports as an error,
+// so the tests catch a missing free.
 package nsslib
