@@ -36,8 +36,9 @@ import (
 // certificate, pk12util, re-check, plus copies and renames) at ≈ 2.1× a
 // bare pk12util import of the same PKCS#12 (≈ 0.33 s against ≈ 0.16 s).
 // The same benchmark runs that step through both backends side by side:
-// nssLib costs ≈ 1.1–1.3× nssTools (3 runs of 20 on 2026-11-27: 0.23–0.26 s
-// against 0.20–0.29 s; each call is one child process, like each tool run).
+// nssLib costs ≈ 1.2× nssTools (2026-11-27, 5 runs of 20: medians 146 ms
+// against 121 ms; an earlier, busier run 0.25 s against 0.20 s). Each
+// nssLib call is one child process, like each tool run.
 
 // nssTools runs certutil, pk12util and pwdecrypt against Thunderbird's NSS.
 type nssTools struct {
