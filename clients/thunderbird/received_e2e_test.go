@@ -48,8 +48,8 @@ func TestReceivedCertificatesFromThunderbird(t *testing.T) {
 	tb := tbtest.Start(t, dir, tbtest.Options{})
 	for _, m := range []struct {
 		from, p12, signed string
-		pass               string
-		chain              *x509.Certificate
+		pass              string
+		chain             *x509.Certificate
 	}{
 		{bob, string(bobID.SMIME.PKCS12), "message-signed-ok.svg", bobID.SMIME.Password, ca},
 		{dave, string(daveID.SMIME.PKCS12), "", daveID.SMIME.Password, otherCA},
