@@ -248,3 +248,19 @@ func TestReceivedTooMany(t *testing.T) {
 		t.Errorf("too many chains: got %+v, %v; want ErrNotFound and an ErrTooLarge rejection", o.Rejected, err)
 	}
 }
+
+// TestReceivedSubjectEmailAddress: an older certificate with the address
+// only in the subject's emailAddress is recognised (RFC 8550 section 3).
+func TestReceivedSubjectEmailAddress(t *testing.T) {
+	w := newWorld(t)
+	m := newCertMaker(t, w.now)
+	store := &fakeReceived{}
+	store.set(carol, m.leaf(carol, w.now.Add(-time.Hour), func(c *x509.Certificate) {
+		c.EmailAddresses = nil
+		c.Subject.ExtraNames = []pkix.AttributeTypeAndValue{{Type: oidEmailAddress, Value: "Carol@Example.org"}}
+	}))
+	o, err := w.receivedResolver(t.TempDir(), false, Received{Client: "thunderbird", Certs: store}).Lookup(ctxT(t), carol)
+	if err != nil || o.Key.SMIMEFingerprint == "" {
+		t.Errorf("address in the subject only: got %+v, %v; want the certificate", o, err)
+	}
+}
