@@ -135,8 +135,15 @@ func (t *nssTools) chainNicks(ctx context.Context, dir, nick string) ([]string, 
 	if err != nil && !strings.Contains(string(out), "\"") {
 		return nil, err
 	}
+	return parseChainNicks(string(out)), nil
+}
+
+// parseChainNicks reads certutil -O's output: one line per certificate,
+// root first, `"nickname" [subject]`, indented by depth ("(null)" where
+// NSS has no nickname at hand).
+func parseChainNicks(out string) []string {
 	var nicks []string
-	for _, line := range strings.Split(string(out), "\n") {
+	for _, line := range strings.Split(out, "\n") {
 		line = strings.TrimSpace(line)
 		if !strings.HasPrefix(line, `"`) {
 			continue
@@ -145,5 +152,5 @@ func (t *nssTools) chainNicks(ctx context.Context, dir, nick string) ([]string, 
 			nicks = append(nicks, line[1:1+end])
 		}
 	}
-	return nicks, nil
+	return nicks
 }

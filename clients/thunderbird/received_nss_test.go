@@ -16,6 +16,8 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -155,4 +157,63 @@ func profileDigest(t *testing.T, dir string) []byte {
 		t.Fatal(err)
 	}
 	return h.Sum(nil)
+}
+
+func TestParseChainNicks(t *testing.T) {
+	src, err := os.ReadFile("testdata/certutil-chain.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := parseChainNicks(string(src))
+	if want := []string{"Other Org Mail CA", "(null)"}; !slices.Equal(got, want) {
+		t.Errorf("parseChainNicks: got %q, want %q", got, want)
+	}
+}
+
+func FuzzParseChainNicks(f *testing.F) {
+	src, _ := os.ReadFile("testdata/certutil-chain.txt")
+	f.Add(string(src))
+	f.Add(`"a" [CN=a]` + "\n" + `  "b \" [x" [CN=b]`)
+	f.Fuzz(func(t *testing.T, out string) {
+		for _, n := range parseChainNicks(out) {
+			if n == "" || !strings.Contains(out, `"`+n+`" [`) {
+				t.Errorf("parseChainNicks gave %q, which is no quoted nickname of the input", n)
+			}
+		}
+	})
+}
+
+// TestAddBuiltinRoots: the builtin roots module Thunderbird loads at run
+// time is added to the snapshot (its roots then verify public S/MIME
+// certificates), never to the profile.
+func TestAddBuiltinRoots(t *testing.T) {
+	ctx := context.Background()
+	dir := startedProfile(t)
+	tools, err := findNSS("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	install, err := thunderbirdInstall("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := profileDigest(t, dir)
+	snap, err := snapshotNSS(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(snap)
+	const root = "Builtin Object Token:HARICA Client RSA Root CA 2021" // trusted for mail in NSS 3.8x and later
+	if ok, err := tools.addBuiltinRoots(ctx, snap, install); err != nil || !ok {
+		t.Fatalf("addBuiltinRoots: got %v, %v; want the module added", ok, err)
+	}
+	if ders, err := tools.certsByNick(ctx, snap, root); err != nil || len(ders) != 1 {
+		t.Errorf("%s in the snapshot: got %d certificates, %v; want it", root, len(ders), err)
+	}
+	if ders, _ := tools.certsByNick(ctx, dir, root); len(ders) != 0 {
+		t.Errorf("%s is visible in the profile itself: the module was added there", root)
+	}
+	if !bytes.Equal(before, profileDigest(t, dir)) {
+		t.Errorf("the profile changed")
+	}
 }
