@@ -154,3 +154,26 @@ func parseChainNicks(out string) []string {
 	}
 	return nicks
 }
+
+// acceptedForMail reports whether NSS verifies der for an e-mail recipient
+// with the trust of the database in dir and the builtin roots, as
+// Thunderbird would: on a snapshot of dir, which stays untouched.
+func (t *nssTools) acceptedForMail(ctx context.Context, dir, installDir string, der []byte) (bool, error) {
+	install, err := thunderbirdInstall(installDir)
+	if err != nil {
+		return false, err
+	}
+	snap, err := snapshotNSS(dir)
+	if err != nil {
+		return false, err
+	}
+	defer os.RemoveAll(snap)
+	if _, err := t.addBuiltinRoots(ctx, snap, install); err != nil {
+		return false, err
+	}
+	err = t.verifyRecipient(ctx, snap, der)
+	if errors.Is(err, errNotRecipient) {
+		return false, nil
+	}
+	return err == nil, err
+}

@@ -80,10 +80,21 @@ func TestReceivedCertificatesNSS(t *testing.T) {
 	if _, err := c.ImportPeers(ctx, []clients.Peer{{Address: "heidi@example.net", SMIME: []*x509.Certificate{heidi.SMIME.Cert}}}); err != nil {
 		t.Fatal(err)
 	}
-	judy := good("judy@example.net") // received, then imported by endymail: NSS keeps the nickname
+	// Judy's certificate, from a CA the profile does not trust, was stored
+	// and then imported by endymail: NSS keeps the nickname, ImportPeers
+	// trusts the leaf itself.
+	judy := mailLeaf(t, "judy@example.net", untrusted, untrustedKey, now.Add(-time.Hour), now.Add(24*time.Hour), x509.ExtKeyUsageEmailProtection)
 	addAsReceived(t, dir, "judy@example.net", judy)
 	if _, err := c.ImportPeers(ctx, []clients.Peer{{Address: "judy@example.net", SMIME: []*x509.Certificate{judy}}}); err != nil {
 		t.Fatal(err)
+	}
+	// Kate's came in received mail and verifies with the profile's trust:
+	// ImportPeers leaves it as it is.
+	kate := good("kate@example.net")
+	addAsReceived(t, dir, "kate@example.net", kate)
+	kateImport := []clients.Peer{{Address: "kate@example.net", SMIME: []*x509.Certificate{kate}}}
+	if r, err := c.ImportPeers(ctx, kateImport); err != nil || r.Changed() {
+		t.Errorf("ImportPeers of a received certificate the profile accepts: got %+v, %v; want nothing written", r, err)
 	}
 	before := profileDigest(t, dir)
 
@@ -93,6 +104,9 @@ func TestReceivedCertificatesNSS(t *testing.T) {
 	}
 	if len(got) != 1 || len(got[0]) != 2 || !got[0][0].Equal(carol) || !got[0][1].Equal(ca) {
 		t.Errorf("carol (received, issuer trusted for mail): got %d chains %v; want one, her certificate and the CA", len(got), subjects(got))
+	}
+	if got, err := c.ReceivedCertificates(ctx, "kate@example.net"); err != nil || len(got) != 1 || !got[0][0].Equal(kate) {
+		t.Errorf("kate (received, then offered to ImportPeers): got %v, %v; want her certificate", subjects(got), err)
 	}
 	for addr, why := range map[string]string{
 		"dave@example.net":   "issuer not trusted",
