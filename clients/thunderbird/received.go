@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
-
 	"errors"
 	"fmt"
 	"os"
@@ -23,14 +22,14 @@ var _ clients.ReceivedCerts = (*Configurator)(nil)
 // Certificates of received signed mail, as Thunderbird keeps them.
 //
 // Measured with Thunderbird 153 (TestReceivedCertificatesFromThunderbird):
-// when it displays a signed message whose signature verifies, NSS
-// (NSS_CMSSignedData_ImportCerts with keepcerts, for
-// certUsageEmailRecipient) stores the signer's certificate permanently in
-// cert9.db under the nickname of its e-mail address, lower case
-// ("bob@example.org"), with no trust of its own (",,"), and the chain's
-// certificates that were not there yet; Certificate Manager lists it under
-// People. A message whose signer's issuer is not trusted for e-mail stores
-// nothing, and neither does a parse without display (MsgHdrToMimeMessage).
+// when it displays a signed message (a local folder, the message pane)
+// whose signature verifies, its S/MIME code stores the signer's
+// certificate permanently in cert9.db under the nickname of its e-mail
+// address, lower case ("bob@example.org"), with no trust of its own (",,");
+// Certificate Manager lists it under People. A message whose signer's
+// issuer is not trusted for e-mail stores nothing, and neither does a
+// parse without display (MsgHdrToMimeMessage with examineEncryptedParts).
+// The test drives the real Thunderbird for this, not NSS's cmsutil.
 //
 // What comes out is checked again, here and by NSS itself, because the
 // database also holds what the user or endymail put there and certificates
