@@ -27,7 +27,9 @@ var errNotRecipient = errors.New("NSS does not accept the certificate for an e-m
 
 // snapshotNSS copies the profile's cert9.db and key4.db (with any SQLite
 // journal next to them, which SQLite then completes or rolls back in the
-// copy) into a new private folder. The caller removes it.
+// copy) into a new folder of the system's temp dir, mode 0700 (the files
+// keep their modes). key4.db comes along because NSS marks the user's own
+// certificates (trust "u") by their private keys. The caller removes it.
 func snapshotNSS(profile string) (string, error) {
 	tmp, err := os.MkdirTemp("", "endymail-nss-")
 	if err != nil {
