@@ -7,8 +7,12 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
 	"math/big"
+	"net/http"
+	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -263,4 +267,86 @@ func TestReceivedSubjectEmailAddress(t *testing.T) {
 	if err != nil || o.Key.SMIMEFingerprint == "" {
 		t.Errorf("address in the subject only: got %+v, %v; want the certificate", o, err)
 	}
+}
+
+// TestReceivedNeverReplacesAKnownKey: a key known from WKD stays when WKD
+// stops answering and only received mail has a (different) certificate.
+func TestReceivedNeverReplacesAKnownKey(t *testing.T) {
+	w := newWorld(t)
+	a := w.newAccount(alice)
+	k1, fpr := pgpKey(t, alice, w.now, 0)
+	w.publish(a, alice, k1, nil)
+	m := newCertMaker(t, w.now)
+	store := &fakeReceived{}
+	store.set(alice, m.leaf(alice, w.now.Add(-time.Hour), nil))
+	cfg := Config{Dir: t.TempDir(), HTTP: w.https, Timeout: 2 * time.Second, Now: func() time.Time { return w.now },
+		Received: []Received{{Client: "thunderbird", Certs: store}}}
+	r, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o, err := r.Lookup(ctxT(t), alice); err != nil || o.Key.Source != SourceWKDAdvanced || store.asked != 0 {
+		t.Fatalf("first lookup: got %+v, %v, store asked %d; want WKD's key, the store not asked", o.Key, err, store.asked)
+	}
+	w.hook.set(func(r *http.Request, status int, body []byte) (int, []byte) { return http.StatusNotFound, nil })
+	o, err := r.Fetch(ctxT(t), alice)
+	if err != nil || o.Key.Fingerprint != fpr || o.Change == nil || o.Change.Adopted || o.Change.Source != "thunderbird received mail" {
+		t.Errorf("WKD gone, a certificate in received mail: got %+v change %+v, %v; want WKD's %s kept and the certificate held back",
+			o.Key, o.Change, err, fpr)
+	}
+}
+
+// receivedVector reads testdata/carol-smime.pem: carol's leaf, its CA.
+func receivedVector(tb testing.TB) []*x509.Certificate {
+	src, err := os.ReadFile("testdata/carol-smime.pem")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var chain []*x509.Certificate
+	for b, rest := pem.Decode(src); b != nil; b, rest = pem.Decode(rest) {
+		c, err := x509.ParseCertificate(b.Bytes)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		chain = append(chain, c)
+	}
+	return chain
+}
+
+func TestReceivedVector(t *testing.T) {
+	now := time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
+	chain := receivedVector(t)
+	if _, err := checkReceived(chain, "Carol@Example.org", now); err != nil {
+		t.Errorf("carol's vector: %v", err)
+	}
+	if _, err := checkReceived(chain[1:], "carol@example.org", now); !errors.Is(err, ErrWrongUserID) {
+		t.Errorf("the CA alone for carol: got %v, want ErrWrongUserID", err)
+	}
+	if _, err := checkReceived(chain, "carol@example.org", now.AddDate(11, 0, 0)); !errors.Is(err, ErrExpired) {
+		t.Errorf("carol's vector in 2038: got %v, want ErrExpired", err)
+	}
+}
+
+// FuzzCheckReceived: whatever DER a client hands over, an accepted leaf
+// names the address, is no CA and allows e-mail protection.
+func FuzzCheckReceived(f *testing.F) {
+	now := time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, c := range receivedVector(f) {
+		f.Add(c.Raw)
+	}
+	f.Fuzz(func(t *testing.T, der []byte) {
+		c, err := x509.ParseCertificate(der)
+		if err != nil {
+			return
+		}
+		rec, err := checkReceived([]*x509.Certificate{c}, "carol@example.org", now)
+		if err != nil {
+			return
+		}
+		if c.IsCA || !slices.Contains(c.ExtKeyUsage, x509.ExtKeyUsageEmailProtection) ||
+			!slices.ContainsFunc(certAddresses(c), func(a string) bool { return strings.EqualFold(a, "carol@example.org") }) ||
+			rec.SMIMEFingerprint == "" {
+			t.Fatalf("accepted %v for carol@example.org", c.Subject)
+		}
+	})
 }
