@@ -100,18 +100,15 @@ func (t *nssTools) verifyRecipient(ctx context.Context, dir string, der []byte) 
 		return err
 	}
 	defer os.Remove(f)
-	out, err := t.run(ctx, nil, vfychain, "-d", dbArg(dir), "-u", "5", "-r", f)
-	if err == nil { // "Chain is good!" (on standard error)
-		return nil
-	}
-	if errors.Is(err, clients.ErrCorrupt) {
-		return err
-	}
+	_, err = t.run(ctx, nil, vfychain, "-d", dbArg(dir), "-u", "5", "-r", f)
 	var exit *exec.ExitError
-	if err != nil && !errors.As(err, &exit) {
+	switch {
+	case err == nil: // "Chain is good!" (on standard error)
+		return nil
+	case errors.Is(err, clients.ErrCorrupt) || !errors.As(err, &exit):
 		return err
 	}
-	return fmt.Errorf("%w: %s", errNotRecipient, nssReason(err, out))
+	return fmt.Errorf("%w: %s", errNotRecipient, nssReason(err.Error()))
 }
 
 var nssError = regexp.MustCompile(`[A-Z]+_ERROR_[A-Z_]+|ERROR -?[0-9]+: [^\n]*`)
@@ -119,11 +116,7 @@ var nssError = regexp.MustCompile(`[A-Z]+_ERROR_[A-Z_]+|ERROR -?[0-9]+: [^\n]*`)
 // nssReason picks NSS's error out of a tool's message (vfychain prints
 // "ERROR -8172: Peer's certificate issuer has been marked as not trusted
 // by the user.").
-func nssReason(err error, out []byte) string {
-	msg := string(out)
-	if err != nil {
-		msg = err.Error()
-	}
+func nssReason(msg string) string {
 	if m := nssError.FindString(msg); m != "" {
 		return m
 	}
