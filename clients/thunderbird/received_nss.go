@@ -27,11 +27,15 @@ var errNotRecipient = errors.New("NSS does not accept the certificate for an e-m
 
 // snapshotNSS copies the profile's cert9.db and key4.db (with any SQLite
 // journal next to them, which SQLite then completes or rolls back in the
-// copy) into a new folder of the system's temp dir, mode 0700 (the files
-// keep their modes). key4.db comes along because NSS marks the user's own
-// certificates (trust "u") by their private keys. The caller removes it.
+// copy) into a new stage folder inside the profile, mode 0700 (the files
+// keep their modes): the copy of key4.db, which NSS needs to mark the
+// user's own certificates (trust "u") by their private keys, stays on the
+// profile's own disk under the profile's own permissions, and a copy an
+// interrupted run leaves behind is removed like any stale stage. The
+// agent's file watch ignores it. The caller removes it.
 func snapshotNSS(profile string) (string, error) {
-	tmp, err := os.MkdirTemp("", "endymail-nss-")
+	removeStaleStages(profile)
+	tmp, err := os.MkdirTemp(profile, ".endymail-stage-")
 	if err != nil {
 		return "", err
 	}
