@@ -46,9 +46,34 @@ type nssDB interface {
 	mailTrust(ctx context.Context, dir, address string, leaf *x509.Certificate) (present, trusted bool, err error)
 }
 
+// nssVerifier is what reading the certificates of received mail needs
+// beyond nssDB, on a snapshot of the database (see snapshotNSS). Same
+// error contract as nssDB.
+type nssVerifier interface {
+	// emailFingerprints returns the SHA-256 fingerprints (colon hex, as
+	// certutil prints them) of the certificates NSS files under address.
+	emailFingerprints(ctx context.Context, dir, address string) (map[string]bool, error)
+	// addBuiltinRoots adds the first builtin roots module found among
+	// builtinRoots(installDir) to the database's module list; false when
+	// there is none.
+	addBuiltinRoots(ctx context.Context, dir, installDir string) (bool, error)
+	// verifyRecipient verifies der now for an e-mail recipient; a
+	// certificate NSS refuses wraps errNotRecipient with NSS's reason.
+	verifyRecipient(ctx context.Context, dir string, der []byte) error
+	// chainNicks returns the nicknames of the chain NSS builds for nick,
+	// root first ("(null)" where a certificate has none).
+	chainNicks(ctx context.Context, dir, nick string) ([]string, error)
+}
+
+// nss is a whole backend.
+type nss interface {
+	nssDB
+	nssVerifier
+}
+
 var (
-	_ nssDB = (*nssTools)(nil)
-	_ nssDB = (*nssLib)(nil)
+	_ nss = (*nssTools)(nil)
+	_ nss = (*nssLib)(nil)
 )
 
 // nssBackend forces a backend in tests: "lib" or "tools"; "" picks the
@@ -62,7 +87,7 @@ var nssBackend string
 // against Thunderbird's libraries where they are installed (Linux, macOS
 // with the tools), else Thunderbird's library in process (Windows, or no
 // libnss3-tools). With neither it returns [ErrNSSToolsMissing].
-func findNSS(installDir string) (nssDB, error) {
+func findNSS(installDir string) (nss, error) {
 	if nssBackend != "lib" {
 		tools, err := findTools(installDir)
 		if err == nil {

@@ -82,7 +82,7 @@ func (c *Configurator) ImportPeers(ctx context.Context, peers []clients.Peer) (c
 			return rep, err
 		}
 	}
-	var tools nssDB
+	var tools nss
 	for _, dir := range dirs {
 		if tools == nil && hasSMIME(checked) && fileExists(filepath.Join(dir, certDB)) {
 			if tools, err = findNSS(c.opts.InstallDir); err != nil {
@@ -188,7 +188,7 @@ func checkPeerLeaf(addr string, c *x509.Certificate) error {
 }
 
 // importProfile stages every peer's keys for one profile and commits them.
-func (c *Configurator) importProfile(ctx context.Context, tools nssDB, dir string, peers []peerKeys, rep *clients.Report) error {
+func (c *Configurator) importProfile(ctx context.Context, tools nss, dir string, peers []peerKeys, rep *clients.Report) error {
 	st, err := loadState(dir)
 	if err != nil {
 		return err
@@ -213,7 +213,7 @@ func (c *Configurator) importProfile(ctx context.Context, tools nssDB, dir strin
 		if p.leaf != nil && !nssOK {
 			rep.Deferred = append(rep.Deferred, fmt.Sprintf("%s: S/MIME certificate of %s waits until Thunderbird has started once with this profile (no %s yet)", dir, p.address, certDB))
 		} else if p.leaf != nil {
-			if err := s.importPeerCert(ctx, tools, p.address, p.leaf); err != nil {
+			if err := s.importPeerCert(ctx, tools, c.opts.InstallDir, p.address, p.leaf); err != nil {
 				return err
 			}
 		}
@@ -315,14 +315,21 @@ func otherAccepted(ctx context.Context, db *sql.DB, address, fpr string) (string
 // [peerTrust], unless it is there with that trust already. The check goes by
 // the certificate itself, not our nickname: NSS keeps the nickname a
 // certificate already has (Thunderbird files certificates from signed mail
-// it received under its own names).
-func (s *stage) importPeerCert(ctx context.Context, tools nssDB, address string, leaf *x509.Certificate) error {
+// it received under its own names). Such a certificate that the profile's
+// trust already accepts for encryption gets no trust of its own: that
+// would outlive the user's trust in its CA.
+func (s *stage) importPeerCert(ctx context.Context, tools nss, installDir, address string, leaf *x509.Certificate) error {
 	if err := s.stageNSS(ctx, tools); err != nil {
 		return err
 	}
 	present, trusted, err := tools.mailTrust(ctx, s.dir, address, leaf)
 	if err != nil || trusted {
 		return err
+	}
+	if present {
+		if ok, err := acceptedForMail(ctx, tools, s.dir, installDir, leaf.Raw); err != nil || ok {
+			return err
+		}
 	}
 	nick := peerNick(address, leaf.Raw)
 	if err := tools.addCert(ctx, s.dir, nick, peerTrust, leaf.Raw); err != nil {

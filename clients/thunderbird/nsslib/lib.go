@@ -54,16 +54,23 @@ type lib struct {
 	destroyPrivKey     func(key ptr)                                                      `nss:"SECKEY_DestroyPrivateKey"`
 	destroyPrivKeyList func(list ptr)                                                     `nss:"SECKEY_DestroyPrivateKeyList"`
 	// cert.h
-	defaultCertDB        func() ptr                                             `nss:"CERT_GetDefaultCertDB"`
-	newTempCert          func(db, der ptr, nick ptr, isPerm, copyDER int32) ptr `nss:"CERT_NewTempCertificate"`
-	destroyCert          func(cert ptr)                                         `nss:"CERT_DestroyCertificate"`
-	destroyCertList      func(list ptr)                                         `nss:"CERT_DestroyCertList"`
-	getCertTrust         func(cert ptr, trust *certTrust) secStatus             `nss:"CERT_GetCertTrust"`
-	decodeTrustString    func(trust *certTrust, s string) secStatus             `nss:"CERT_DecodeTrustString"`
-	changeCertTrust      func(db, cert ptr, trust *certTrust) secStatus         `nss:"CERT_ChangeCertTrust"`
-	findCertByNickOrMail func(db ptr, name string) ptr                          `nss:"CERT_FindCertByNicknameOrEmailAddr"`
-	deletePermCert       func(cert ptr) secStatus                               `nss:"SEC_DeletePermCertificate"`
-	makeCANickname       func(cert ptr) ptr                                     `nss:"CERT_MakeCANickname"`
+	defaultCertDB        func() ptr                                                                 `nss:"CERT_GetDefaultCertDB"`
+	newTempCert          func(db, der ptr, nick ptr, isPerm, copyDER int32) ptr                     `nss:"CERT_NewTempCertificate"`
+	destroyCert          func(cert ptr)                                                             `nss:"CERT_DestroyCertificate"`
+	destroyCertList      func(list ptr)                                                             `nss:"CERT_DestroyCertList"`
+	getCertTrust         func(cert ptr, trust *certTrust) secStatus                                 `nss:"CERT_GetCertTrust"`
+	decodeTrustString    func(trust *certTrust, s string) secStatus                                 `nss:"CERT_DecodeTrustString"`
+	changeCertTrust      func(db, cert ptr, trust *certTrust) secStatus                             `nss:"CERT_ChangeCertTrust"`
+	findCertByNickOrMail func(db ptr, name string) ptr                                              `nss:"CERT_FindCertByNicknameOrEmailAddr"`
+	deletePermCert       func(cert ptr) secStatus                                                   `nss:"SEC_DeletePermCertificate"`
+	makeCANickname       func(cert ptr) ptr                                                         `nss:"CERT_MakeCANickname"`
+	findCertsByEmail     func(email string, wincx ptr) ptr                                          `nss:"PK11_FindCertsFromEmailAddress"`
+	findCertByDER        func(db, der ptr) ptr                                                      `nss:"CERT_FindCertByDERCert"`
+	verifyNow            func(db, cert ptr, checkSig int32, usages int64, wincx, out ptr) secStatus `nss:"CERT_VerifyCertificateNow"`
+	chainFromCert        func(cert ptr, usage, includeRoot int32) ptr                               `nss:"CERT_CertChainFromCert"`
+	destroyCertsList     func(list ptr)                                                             `nss:"CERT_DestroyCertificateList"`
+	// secmod.h
+	addNewModule func(name, library string, mechFlags, cipherFlags uint) secStatus `nss:"SECMOD_AddNewModule"`
 	// pkcs12.h, p12plcy.h (libsmime3 on Linux, folded into nss3 elsewhere)
 	p12EnableCipher    func(which int, on int32) secStatus                               `nss:"SEC_PKCS12EnableCipher"`
 	p12DecoderStart    func(pw, slot, wincx, dOpen, dClose, dRead, dWrite, dArg ptr) ptr `nss:"SEC_PKCS12DecoderStart"`

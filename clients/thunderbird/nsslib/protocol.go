@@ -43,10 +43,15 @@ const (
 	Delete       Kind = "delete" // certutil -D (-F with WithKey) -n Nick, every certificate under Nick
 	Find         Kind = "find"   // the certificate Data (DER) in the database, and its trust
 	Decrypt      Kind = "sdr"    // pwdecrypt: SDR-decrypt Data (the binary blob)
+	ByEmail      Kind = "email"  // certutil -L --email Nick: the DER certificates filed under that address
+	AddModule    Kind = "module" // modutil -add Nick -libfile Library: a PKCS#11 module, kept in pkcs11.txt
+	Verify       Kind = "verify" // vfychain -u 5: verify Data (DER) now for an e-mail recipient
+	Chain        Kind = "chain"  // certutil -O -n Nick: the nicknames of the chain, root first
 )
 
 // readOnly is true for the kinds that never write.
-var readOnly = map[Kind]bool{List: true, Certs: true, Keys: true, Find: true, Decrypt: true}
+var readOnly = map[Kind]bool{List: true, Certs: true, Keys: true, Find: true, Decrypt: true,
+	ByEmail: true, Verify: true, Chain: true}
 
 // Op is one operation; which fields it uses is listed with its [Kind].
 type Op struct {
@@ -56,6 +61,7 @@ type Op struct {
 	Data     []byte `json:"data,omitempty"`
 	Password string `json:"password,omitempty"`
 	WithKey  bool   `json:"withKey,omitempty"`
+	Library  string `json:"library,omitempty"`
 }
 
 // Request is what the parent sends: NSS from Lib, the database in DB.
@@ -75,6 +81,10 @@ type Result struct {
 	Found bool              `json:"found,omitempty"` // Find
 	Flags string            `json:"flags,omitempty"` // Find: the trust, as certutil prints it
 	Plain []byte            `json:"plain,omitempty"` // Decrypt
+	Nicks []string          `json:"nicks,omitempty"` // Chain ("(null)" for a certificate without one)
+	Valid bool              `json:"valid,omitempty"` // Verify
+	// Reason is NSS's error for a certificate that does not verify.
+	Reason string `json:"reason,omitempty"`
 }
 
 // Response is what the helper answers: one Result per operation done, and
@@ -147,11 +157,15 @@ func DecodeRequest(r io.Reader) (*Request, error) {
 
 // check refuses an operation that lacks what its kind needs.
 func (op Op) check() error {
-	needNick := map[Kind]bool{Certs: true, AddCert: true, SetTrust: true, Delete: true}
-	needData := map[Kind]bool{AddCert: true, ImportPKCS12: true, Find: true, Decrypt: true}
+	needNick := map[Kind]bool{Certs: true, AddCert: true, SetTrust: true, Delete: true, ByEmail: true, AddModule: true, Chain: true}
+	needData := map[Kind]bool{AddCert: true, ImportPKCS12: true, Find: true, Decrypt: true, Verify: true}
 	switch {
 	case !readOnly[op.Kind] && !needNick[op.Kind] && op.Kind != Create && op.Kind != ImportPKCS12:
 		return fmt.Errorf("unknown operation %q", op.Kind)
+	case op.Kind == AddModule && !filepath.IsAbs(op.Library):
+		return fmt.Errorf("%s needs an absolute library path, not %q", op.Kind, op.Library)
+	case strings.ContainsRune(op.Library, 0):
+		return fmt.Errorf("%s: NUL in a string", op.Kind)
 	case needNick[op.Kind] && op.Nick == "":
 		return fmt.Errorf("%s needs a nickname", op.Kind)
 	case strings.ContainsRune(op.Nick, 0) || strings.ContainsRune(op.Trust, 0) || strings.ContainsRune(op.Password, 0):

@@ -87,6 +87,17 @@ func (s *session) do(op Op) (Result, error) {
 	case Decrypt:
 		p, err := s.decrypt(op.Data)
 		return Result{Plain: p}, err
+	case ByEmail:
+		c, err := s.byEmail(op.Nick)
+		return Result{Certs: c}, err
+	case AddModule:
+		return Result{}, s.addModule(op.Nick, op.Library)
+	case Verify:
+		reason, err := s.verify(op.Data)
+		return Result{Valid: err == nil && reason == "", Reason: reason}, err
+	case Chain:
+		n, err := s.chain(op.Nick)
+		return Result{Nicks: n}, err
 	}
 	return Result{}, &Error{Op: op.Kind, What: "unknown operation"}
 }
