@@ -61,3 +61,18 @@ func TestWrongPKCS12PasswordLibBackend(t *testing.T) {
 	t.Logf("Apply: %v", err)
 	sameTree(t, "failed Apply", before, treeState(t, dir))
 }
+
+func TestReceivedCertificatesLibBackend(t *testing.T) {
+	withLibBackend(t)
+	TestReceivedCertificatesNSS(t)
+}
+
+func TestReceivedCertificatesCorruptLibBackend(t *testing.T) {
+	withLibBackend(t)
+	TestReceivedCertificatesCorrupt(t)
+}
+
+func TestAddBuiltinRootsLibBackend(t *testing.T) {
+	withLibBackend(t)
+	TestAddBuiltinRoots(t)
+}

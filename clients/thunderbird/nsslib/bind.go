@@ -58,6 +58,7 @@ func goString(p ptr) string {
 //   - CERTCertListNode (certt.h): PRCList links @0, cert @16, appData @24.
 //   - SECKEYPrivateKeyList / SECKEYPrivateKeyListNode (keythi.h): the same
 //     shape, key @16.
+//   - CERTCertificateList (certt.h): certs (SECItem array) @0, len int @8.
 //   - CERTCertificate (certt.h): derCert (SECItem) @120, emailAddr @560,
 //     nickname @648. NSS keeps this struct's layout stable (it is public
 //     ABI); no function returns these fields.

@@ -19,7 +19,11 @@
 // (certutil -A), change trust (certutil -M), list private keys
 // (certutil -K), import a PKCS#12 (pk12util -i), delete a certificate with
 // or without its key (certutil -D / -F), SDR-decrypt (pwdecrypt), create an
-// empty database (certutil -N --empty-password). Errors carry the NSS
+// empty database (certutil -N --empty-password); and for the certificates
+// of received mail: the certificates filed under an address
+// (certutil -L --email), add a PKCS#11 module such as the builtin roots
+// (modutil -add), verify a certificate for an e-mail recipient
+// (vfychain -u 5) and the chain NSS builds (certutil -O). Errors carry the NSS
 // error name (SEC_ERROR_BAD_PASSWORD, …); a damaged database is
 // [ErrBadDatabase].
 //

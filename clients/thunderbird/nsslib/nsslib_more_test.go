@@ -23,18 +23,10 @@ func dbState(t testing.TB, db string) string {
 	t.Helper()
 	keys := ""
 	// certutil -K fails with "no keys found" on a database without keys.
-	if out, err := tryCertutil(db, "-K"); err == nil {
+	if out, err := tryTool("certutil", "-K", "-d", "sql:"+db); err == nil {
 		keys = out
 	}
 	return certutil(t, "-L", "-d", "sql:"+db) + keys
-}
-
-func tryCertutil(db string, args ...string) (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := execCertutil(ctx, append(args, "-d", "sql:"+db)...)
-	out, err := cmd.CombinedOutput()
-	return string(out), err
 }
 
 func TestDeleteSeenByCertutil(t *testing.T) {
@@ -57,7 +49,7 @@ func TestDeleteSeenByCertutil(t *testing.T) {
 	if out := certutil(t, "-L", "-d", "sql:"+db); strings.Contains(out, "carol") {
 		t.Errorf("certutil -L after Delete: got\n%s\nwant no carol", out)
 	}
-	if out, err := tryCertutil(db, "-K"); err == nil && strings.Contains(out, "rsa") {
+	if out, err := tryTool("certutil", "-K", "-d", "sql:"+db); err == nil && strings.Contains(out, "rsa") {
 		t.Errorf("certutil -K after Delete WithKey: got\n%s\nwant no key", out)
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -77,13 +76,6 @@ func identity(t testing.TB, addr string) (*smime.CA, *smime.Identity) {
 func certutil(t testing.TB, args ...string) string {
 	t.Helper()
 	return tbtest.RunNSSTool(t, "certutil", args...)
-}
-
-// execCertutil is certutil with Thunderbird's NSS, for runs that may fail.
-func execCertutil(ctx context.Context, args ...string) *exec.Cmd {
-	cmd := exec.CommandContext(ctx, "certutil", args...)
-	cmd.Env = append(os.Environ(), "LD_LIBRARY_PATH="+tbtest.NSSLibDir)
-	return cmd
 }
 
 // certutilTrust reads the trust of nick from certutil -L's table.
