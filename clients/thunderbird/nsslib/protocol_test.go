@@ -17,6 +17,8 @@ var seedRequests = []Request{
 		{Kind: ImportPKCS12, Data: []byte{0x30, 0x80}, Password: "pässwörd"},
 		{Kind: Delete, Nick: "n", WithKey: true}, {Kind: Certs, Nick: "n"},
 		{Kind: Find, Data: []byte{1}}, {Kind: Decrypt, Data: []byte("MDIEEPgAAAAAAAAAAAAAAAAAAAEwFAYIKoZIhvcNAwcECA")},
+		{Kind: ByEmail, Nick: "a@example.com"}, {Kind: AddModule, Nick: "Builtin Roots Module", Library: "/usr/lib/libnssckbi.so"},
+		{Kind: Verify, Data: []byte{0x30, 0}}, {Kind: Chain, Nick: "n"},
 	}},
 }
 
@@ -48,6 +50,7 @@ func TestDecodeRequestRefuses(t *testing.T) {
 		`{"v":1,"lib":"/l","db":"/d","ops":[{"op":"trust","nick":"n","trust":"C"}]}`,
 		`{"v":1,"lib":"/l","db":"/d","ops":[{"op":"certs","nick":"a\u0000b"}]}`,
 		`{"v":1,"lib":"/l","db":"/d","ops":[{"op":"list"}],"extra":1}`,
+		`{"v":1,"lib":"/l","db":"/d","ops":[{"op":"module","nick":"m","library":"libnssckbi.so"}]}`,
 		`{"v":1,"lib":"/l","db":"/d","ops":[{"op":"list"}]} {}`,
 		`{"v":1,"lib":"/l","db":"/d","ops":[` + strings.Repeat(`{"op":"list"},`, maxOps) + `{"op":"list"}]}`,
 	} {
@@ -123,7 +126,7 @@ func FuzzDecodeRequest(f *testing.F) {
 }
 
 func FuzzDecodeResponse(f *testing.F) {
-	f.Add([]byte(`{"v":1,"results":[{"trust":{"a":"u,u,u"}},{"certs":["MAA="]},{"keys":["k"]},{"found":true,"flags":",C,"},{"plain":"cGFzcw=="}]}`), 5)
+	f.Add([]byte(`{"v":1,"results":[{"trust":{"a":"u,u,u"}},{"certs":["MAA="]},{"keys":["k"]},{"found":true,"flags":",C,"},{"plain":"cGFzcw=="},{"nicks":["ca","(null)"]},{"reason":"SEC_ERROR_UNTRUSTED_ISSUER"}]}`), 7)
 	f.Add([]byte(`{"v":1,"results":[],"error":{"op":"init","what":"open","code":-8174,"name":"SEC_ERROR_BAD_DATABASE"}}`), 1)
 	f.Fuzz(func(t *testing.T, data []byte, n int) {
 		resp, err := DecodeResponse(bytes.NewReader(data), n)
