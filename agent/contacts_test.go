@@ -37,6 +37,17 @@ func (c *contactsClient) ImportPeers(_ context.Context, peers []clients.Peer) (c
 	return clients.Report{Actions: []string{fmt.Sprintf("imported %d", len(peers))}}, nil
 }
 
+func (c *contactsClient) RevertPeers(context.Context) (clients.Report, error) {
+	if c.running {
+		return clients.Report{}, fmt.Errorf("fake: %w", clients.ErrClientRunning)
+	}
+	if len(c.imported) == 0 {
+		return clients.Report{}, nil
+	}
+	c.imported = nil
+	return clients.Report{Actions: []string{"reverted"}}, nil
+}
+
 var _ clients.Contacts = (*contactsClient)(nil)
 
 func TestSyncContactsImportsPeersKeys(t *testing.T) {
