@@ -22,6 +22,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rogpeppe/go-internal/lockedfile"
+
 	"github.com/endymail/endymail/mesh/proto"
 )
 
@@ -138,11 +140,11 @@ func (r *Resolver) Fetch(ctx context.Context, addr string) (*Outcome, error) {
 }
 
 func (r *Resolver) lookup(ctx context.Context, addr string, force bool) (*Outcome, error) {
-	addr, c, err := r.lockAndLoad(addr)
+	addr, c, unlock, err := r.lockAndLoad(addr)
 	if err != nil {
 		return nil, err
 	}
-	defer r.mu.Unlock()
+	defer unlock()
 	k := c.Addresses[addr]
 	now := r.cfg.Now()
 	if k != nil && !force && now.Before(k.Expires) {
@@ -217,11 +219,11 @@ func (k *Known) update(found *Record, rejected []Rejection, now time.Time, cfg C
 
 // Known returns what the cache holds for addr, or ErrNotFound.
 func (r *Resolver) Known(addr string) (*Known, error) {
-	addr, c, err := r.lockAndLoad(addr)
+	addr, c, unlock, err := r.lockAndLoad(addr)
 	if err != nil {
 		return nil, err
 	}
-	defer r.mu.Unlock()
+	defer unlock()
 	k := c.Addresses[addr]
 	if k == nil {
 		return nil, fmt.Errorf("%w for %s: never looked up", ErrNotFound, addr)
@@ -235,11 +237,11 @@ var ErrNoPending = errors.New("no held-back key with that fingerprint")
 // Accept adopts the held-back key of addr whose OpenPGP or S/MIME
 // fingerprint is fpr: the user's decision, recorded as a change.
 func (r *Resolver) Accept(addr, fpr string) (*Known, error) {
-	addr, c, err := r.lockAndLoad(addr)
+	addr, c, unlock, err := r.lockAndLoad(addr)
 	if err != nil {
 		return nil, err
 	}
-	defer r.mu.Unlock()
+	defer unlock()
 	k := c.Addresses[addr]
 	fpr = strings.ToUpper(strings.ReplaceAll(fpr, " ", ""))
 	if k == nil || k.Pending == nil || (fpr != k.Pending.Fingerprint && fpr != k.Pending.SMIMEFingerprint) {
@@ -252,17 +254,27 @@ func (r *Resolver) Accept(addr, fpr string) (*Known, error) {
 }
 
 // lockAndLoad normalises addr, locks the cache and loads it. When err is
-// nil the caller holds r.mu and must unlock it.
-func (r *Resolver) lockAndLoad(addr string) (string, *cacheFile, error) {
+// nil the caller holds the lock and must call unlock.
+//
+// The lock is r.mu within this process and a lock file beside the cache
+// across processes: the agent and a CLI command (`endymail keys --accept`
+// while the agent syncs contacts) must not lose each other's updates.
+func (r *Resolver) lockAndLoad(addr string) (string, *cacheFile, func(), error) {
 	addr, err := proto.NormalizeAddress(addr)
 	if err != nil {
-		return "", nil, err
+		return "", nil, nil, err
 	}
 	r.mu.Lock()
-	c, err := r.load()
+	funlock, err := lockedfile.MutexAt(r.path + ".lock").Lock()
 	if err != nil {
 		r.mu.Unlock()
-		return "", nil, err
+		return "", nil, nil, fmt.Errorf("key cache: %w", err)
 	}
-	return addr, c, nil
+	unlock := func() { funlock(); r.mu.Unlock() }
+	c, err := r.load()
+	if err != nil {
+		unlock()
+		return "", nil, nil, err
+	}
+	return addr, c, unlock, nil
 }

@@ -5,10 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -353,6 +355,35 @@ func TestCopiedKeyGivesNoRotationRights(t *testing.T) {
 		}
 		if i == 1 && (o.Change == nil || o.Change.Adopted) {
 			t.Errorf("mallory's rotation: change %+v, want it held back", o.Change)
+		}
+	}
+}
+
+// Two resolvers on one cache (the agent and a CLI command are two
+// processes; flock locks exclude each other across open files even within
+// one process) looking up different addresses at once: every answer is
+// kept, none overwritten by the other's stale copy.
+func TestCacheSharedBetweenResolvers(t *testing.T) {
+	w := newWorld(t)
+	dir := t.TempDir()
+	rs := []*Resolver{w.resolver(dir, true, false, ""), w.resolver(dir, true, false, "")}
+	const each = 20
+	var wg sync.WaitGroup
+	for i, r := range rs {
+		wg.Go(func() {
+			for j := range each {
+				if _, err := r.Lookup(ctxT(t), fmt.Sprintf("nobody%d-%d@example.com", i, j)); !errors.Is(err, ErrNotFound) {
+					t.Errorf("lookup: got %v, want ErrNotFound", err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for i := range rs {
+		for j := range each {
+			if _, err := rs[1-i].Known(fmt.Sprintf("nobody%d-%d@example.com", i, j)); err != nil {
+				t.Errorf("answer %d of resolver %d lost: %v", j, i, err)
+			}
 		}
 	}
 }

@@ -36,6 +36,10 @@ type Config struct {
 	// ThunderbirdRoots are the folders holding profiles.ini to watch; nil
 	// means the platform's usual ones for the user's home.
 	ThunderbirdRoots []string
+	// PromptRetry is how long after a prompt failed to show (no
+	// notification service yet, say, right after login) it is raised
+	// again, while the request is pending; zero means 30s.
+	PromptRetry time.Duration
 	// MinBackoff and MaxBackoff bound the retry delay after a failure;
 	// zero means 1s and 5 minutes.
 	MinBackoff, MaxBackoff time.Duration
@@ -76,6 +80,9 @@ func New(cfg Config) (*Daemon, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.PromptRetry == 0 {
+		cfg.PromptRetry = 30 * time.Second
 	}
 	path := cfg.Agent.Home().Path(StateFile)
 	st, err := readOrEmpty(path)

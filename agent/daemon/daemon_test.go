@@ -53,6 +53,52 @@ func TestPromptApprovesAndNewDeviceIsConfigured(t *testing.T) {
 	}
 }
 
+// At login the agent can start before the desktop's notification service:
+// the first prompt fails to show, and the daemon raises it again once the
+// service is there, instead of leaving the request to the CLI alone.
+func TestPromptRaisedAgainAfterItFailedToShow(t *testing.T) {
+	m := startMesh(t)
+	a := newAdmin(t, m.URL())
+	bus := prompttest.StartBus(t)
+	conn, err := dbus.Connect(bus)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	da, _ := runDaemon(t, a, daemon.Config{Prompter: prompt.NewDBus(conn), PromptRetry: 300 * time.Millisecond})
+	rec := newRecorder(alice)
+	b := newDevice(t, rec)
+	runDaemon(t, b, daemon.Config{})
+
+	c := startConnect(t, b, m.URL(), "laptop")
+	code := c.waitCode(t)
+	deadline := time.Now().Add(10 * time.Second)
+	for !promptAnswerHas(da, "failed, will ask again") {
+		if time.Now().After(deadline) {
+			t.Fatalf("A's prompt record: got %+v, want a failure to show that will be retried", da.State().Prompts)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	notes := prompttest.StartServer(t, bus, prompt.ActionApprove)
+	c.wait(t)
+	rec.waitApplied(t, alice, 20*time.Second)
+	if shown := notes.Notifications(); len(shown) != 1 || !strings.Contains(shown[0].Body, code) {
+		t.Errorf("notifications: got %+v, want one showing code %s", shown, code)
+	}
+	if ps := da.State().Prompts; len(ps) != 1 || ps[0].Answer != "approved" {
+		t.Errorf("A's prompt record: got %+v, want one, approved", ps)
+	}
+}
+
+func promptAnswerHas(d *daemon.Daemon, s string) bool {
+	for _, p := range d.State().Prompts {
+		if strings.Contains(p.Answer, s) {
+			return true
+		}
+	}
+	return false
+}
+
 // B connects, A approves through its running agent's local API, and B's
 // daemon configures B's client. The state file says what was done.
 func TestApproveThroughLocalAPIConfiguresNewDevice(t *testing.T) {

@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/endymail/endymail/agent"
@@ -40,8 +41,7 @@ func (d *Daemon) ask(ctx context.Context, r agent.PendingRequest) {
 	defer cancel()
 	ans, err := d.cfg.Prompter.Ask(ctx, prompt.Request{ID: r.ID, Name: r.Name, Device: r.Device, Code: r.Code, Expires: r.Expires})
 	if err != nil {
-		d.log.Warn("cannot show the approval prompt; use 'endymail pending' and 'endymail approve'", "err", err)
-		d.recordPrompt(r, "failed: "+err.Error())
+		d.promptFailed(ctx, r, err)
 		return
 	}
 	switch ans {
@@ -58,6 +58,33 @@ func (d *Daemon) ask(ctx context.Context, r agent.PendingRequest) {
 	d.log.Info("prompt answered", "device", r.Name, "code", r.Code, "answer", ans)
 	d.recordPrompt(r, ans.String())
 	d.Kick("prompt answered")
+}
+
+// askAgain starts the record of a prompt that failed to show and will be
+// raised again.
+const askAgain = "failed, will ask again: "
+
+// promptFailed records a prompt that could not be shown and raises it again
+// after Config.PromptRetry while the request is still open: at login the
+// agent may start before the desktop's notification service.
+func (d *Daemon) promptFailed(ctx context.Context, r agent.PendingRequest, err error) {
+	if ctx.Err() != nil {
+		d.recordPrompt(r, "failed: "+err.Error())
+		return
+	}
+	again := d.cfg.Now().Add(d.cfg.PromptRetry)
+	if !again.Before(r.Expires) {
+		d.log.Warn("cannot show the approval prompt; use 'endymail pending' and 'endymail approve'", "err", err)
+		d.recordPrompt(r, "failed: "+err.Error())
+		return
+	}
+	d.log.Warn("cannot show the approval prompt; trying again, or use 'endymail pending' and 'endymail approve'",
+		"err", err, "again", again.Format(time.RFC3339))
+	d.recordPrompt(r, askAgain+err.Error())
+	d.mu.Lock()
+	delete(d.asked, r.ID)
+	d.mu.Unlock()
+	time.AfterFunc(d.cfg.PromptRetry, func() { d.Kick("raise the approval prompt again") })
 }
 
 func (d *Daemon) recordPrompt(r agent.PendingRequest, answer string) {
@@ -84,7 +111,7 @@ func (d *Daemon) settlePrompts(pending []agent.PendingRequest) {
 	}
 	d.update(func(st *State) {
 		for i, p := range st.Prompts {
-			if p.Answer == "asked" && !open[p.ID] {
+			if (p.Answer == "asked" || strings.HasPrefix(p.Answer, askAgain)) && !open[p.ID] {
 				st.Prompts[i].Answer, st.Prompts[i].At = "answered elsewhere or expired", d.cfg.Now()
 			}
 		}

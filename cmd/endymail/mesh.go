@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"time"
@@ -28,7 +29,7 @@ func runMesh(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 || args[0] != "serve" {
 		return usageErrorf("mesh serve --listen ADDR --data DIR [--pow-bits N] [--postgres DSN]")
 	}
-	fs := newFlags(e, "mesh serve", "--listen ADDR --data DIR [--pow-bits N] [--postgres DSN] [--wkd-domain DOMAIN]... [--log-level L]")
+	fs := newFlags(e, "mesh serve", "--listen ADDR --data DIR [--pow-bits N] [--postgres DSN] [--wkd-domain DOMAIN]... [--trusted-proxy CIDR]... [--log-level L]")
 	listen := fs.String("listen", "127.0.0.1:8470", "`ADDR` to listen on (plain HTTP: loopback, or behind a TLS proxy)")
 	data := fs.String("data", "", "`DIR` for the embedded store and the proof-of-work key (required)")
 	bits := fs.Int("pow-bits", 20, "proof-of-work difficulty in leading zero `BITS`")
@@ -36,11 +37,17 @@ func runMesh(ctx context.Context, e *env, args []string) error {
 	level := fs.String("log-level", "info", "log `LEVEL`: debug, info, warn, error")
 	var wkd stringList
 	fs.Var(&wkd, "wkd-domain", "answer the Web Key Directory of mail `DOMAIN` (repeatable)")
+	var proxies stringList
+	fs.Var(&proxies, "trusted-proxy", "take the client from X-Forwarded-For on connections from `CIDR`, a reverse proxy (repeatable)")
 	if err := noArgs(fs, args[1:]); err != nil {
 		return err
 	}
 	if *data == "" {
 		return usageErrorf("mesh serve needs --data DIR")
+	}
+	trusted, err := parsePrefixes(proxies)
+	if err != nil {
+		return err
 	}
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(*level)); err != nil {
@@ -59,7 +66,7 @@ func runMesh(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	srv, err := server.New(server.Config{Store: st, Logger: logger, PoWKey: key, PoWBits: *bits, WKDDomains: wkd})
+	srv, err := server.New(server.Config{Store: st, Logger: logger, PoWKey: key, PoWBits: *bits, WKDDomains: wkd, TrustedProxies: trusted})
 	if err != nil {
 		return err
 	}
@@ -82,6 +89,23 @@ func runMesh(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	return nil
+}
+
+// parsePrefixes parses --trusted-proxy values: a CIDR prefix or one address.
+func parsePrefixes(list []string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, s := range list {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			a, aerr := netip.ParseAddr(s)
+			if aerr != nil {
+				return nil, usageErrorf("--trusted-proxy %q: not an address or CIDR prefix", s)
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		out = append(out, p)
+	}
+	return out, nil
 }
 
 func openStore(ctx context.Context, data, dsn string) (store.Store, error) {

@@ -56,7 +56,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	release, err := s.limit.holdWait(clientAddr(r))
+	release, err := s.limit.holdWait(s.clientAddr(r))
 	if err != nil {
 		return err
 	}

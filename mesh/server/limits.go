@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
+	"strings"
 	"sync"
 	"time"
 
@@ -90,14 +92,70 @@ func (l *limiter) holdWait(addr string) (release func(), err error) {
 	}, nil
 }
 
-// clientAddr is the client's IP address (the service is on loopback or
-// behind a proxy that terminates connections per client).
-func clientAddr(r *http.Request) string {
+// clientAddr is who a request is counted against for the per-client rate
+// limit and long polls: the client's IP address, an IPv6 address by its /64
+// (a host usually has a whole /64 to pick addresses from).
+//
+// Behind a reverse proxy (the mesh proxied from the mail domain for WKD, or
+// a TLS terminator) every connection comes from the proxy, so for a peer in
+// Config.TrustedProxies the client is taken from X-Forwarded-For instead:
+// the rightmost address that is not itself a trusted proxy. Addresses left
+// of it were written by the client and prove nothing; a header that does not
+// parse leaves the request counted against the proxy. Without trusted
+// proxies the header is ignored.
+func (s *Server) clientAddr(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		host = r.RemoteAddr
 	}
-	return host
+	peer, err := netip.ParseAddr(host)
+	if err != nil {
+		return host
+	}
+	peer = peer.Unmap()
+	if s.trustedProxy(peer) {
+		if c, ok := s.forwardedFor(r.Header.Values("X-Forwarded-For")); ok {
+			peer = c
+		}
+	}
+	return limitKey(peer)
+}
+
+// forwardedFor returns the rightmost address in the X-Forwarded-For values
+// that is not a trusted proxy.
+func (s *Server) forwardedFor(values []string) (netip.Addr, bool) {
+	var hops []string
+	for _, v := range values {
+		hops = append(hops, strings.Split(v, ",")...)
+	}
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			return netip.Addr{}, false
+		}
+		if a = a.Unmap(); !s.trustedProxy(a) {
+			return a, true
+		}
+	}
+	return netip.Addr{}, false
+}
+
+func (s *Server) trustedProxy(a netip.Addr) bool {
+	for _, p := range s.proxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// limitKey is an IPv4 address, or an IPv6 address's /64.
+func limitKey(a netip.Addr) string {
+	if a.Is4() {
+		return a.String()
+	}
+	p, _ := a.WithZone("").Prefix(64)
+	return p.String()
 }
 
 // held counts the long polls held from addr.

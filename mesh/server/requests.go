@@ -138,7 +138,7 @@ func (s *Server) getRequest(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	release, err := s.limit.holdWait(clientAddr(r))
+	release, err := s.limit.holdWait(s.clientAddr(r))
 	if err != nil {
 		return err
 	}

@@ -16,6 +16,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -36,6 +37,9 @@ type Config struct {
 	// WKDDomains are the mail domains whose Web Key Directory this service
 	// answers (lower-case); none by default.
 	WKDDomains []string
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For header
+	// names the client for the per-client limits; none by default.
+	TrustedProxies []netip.Prefix
 }
 
 // Limits are the admission limits and quotas.
@@ -64,20 +68,21 @@ var DefaultLimits = Limits{
 
 // Server is the mesh service.
 type Server struct {
-	st     store.Store
-	log    *slog.Logger
-	pow    *pow.Issuer
-	bits   int
-	lim    Limits
-	now    func() time.Time
-	hub    hub
-	limit  limiter
-	mu     sync.Mutex            // guards states and locks
-	states map[string]*acctState // verified state cache, by account
-	pruned time.Time             // last pruning of expired requests
-	wkd    map[string]bool       // WKD domains served
-	pub    publicCache           // encoded public lookup answers
-	stop   context.CancelFunc    // ends the store subscription
+	st      store.Store
+	log     *slog.Logger
+	pow     *pow.Issuer
+	bits    int
+	lim     Limits
+	now     func() time.Time
+	hub     hub
+	limit   limiter
+	mu      sync.Mutex            // guards states and locks
+	states  map[string]*acctState // verified state cache, by account
+	pruned  time.Time             // last pruning of expired requests
+	wkd     map[string]bool       // WKD domains served
+	proxies []netip.Prefix        // trusted reverse proxies
+	pub     publicCache           // encoded public lookup answers
+	stop    context.CancelFunc    // ends the store subscription
 }
 
 // New returns a service over cfg.Store.
@@ -104,6 +109,12 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.hub.init()
 	s.limit.init(s.lim, s.now)
+	for _, p := range cfg.TrustedProxies {
+		if !p.IsValid() {
+			return nil, errors.New("mesh server: invalid trusted proxy prefix")
+		}
+		s.proxies = append(s.proxies, p.Masked())
+	}
 	if err := s.initPublic(cfg.WKDDomains); err != nil {
 		return nil, fmt.Errorf("mesh server: %w", err)
 	}
@@ -202,8 +213,8 @@ func (s *Server) wrap(route string, h func(http.ResponseWriter, *http.Request) e
 			}
 		}()
 		var err error
-		if !s.limit.client(clientAddr(r)) {
-			err = fmt.Errorf("%w: too many requests from %s", proto.ErrRateLimit, clientAddr(r))
+		if !s.limit.client(s.clientAddr(r)) {
+			err = fmt.Errorf("%w: too many requests from %s", proto.ErrRateLimit, s.clientAddr(r))
 		} else {
 			err = h(w, r)
 		}
@@ -212,11 +223,11 @@ func (s *Server) wrap(route string, h func(http.ResponseWriter, *http.Request) e
 			if proto.ErrorCode(err) == "server" {
 				level = slog.LevelError
 			}
-			s.log.Log(r.Context(), level, "request refused", "route", route, "client", clientAddr(r), "err", err)
+			s.log.Log(r.Context(), level, "request refused", "route", route, "client", s.clientAddr(r), "err", err)
 			writeError(w, err)
 			return
 		}
-		s.log.Debug("request", "route", route, "client", clientAddr(r), "dur", s.now().Sub(start))
+		s.log.Debug("request", "route", route, "client", s.clientAddr(r), "dur", s.now().Sub(start))
 	})
 }
 

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -295,6 +296,63 @@ func TestRateLimit(t *testing.T) {
 	}
 	if !limited {
 		t.Error("10 requests at once with a burst of 3 were all admitted")
+	}
+}
+
+// Behind a trusted proxy each client gets its own bucket, named by the
+// rightmost X-Forwarded-For hop that is not a proxy; without trust, or with
+// a header that does not parse, the header changes nothing.
+func TestClientAddrBehindProxy(t *testing.T) {
+	trusted := &Server{proxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("::1/128")}}
+	plain := &Server{}
+	for _, c := range []struct {
+		srv    *Server
+		remote string
+		xff    []string
+		want   string
+	}{
+		{plain, "192.0.2.1:4000", nil, "192.0.2.1"},
+		{plain, "192.0.2.1:4000", []string{"198.51.100.7"}, "192.0.2.1"},
+		{trusted, "192.0.2.1:4000", []string{"198.51.100.7"}, "192.0.2.1"},
+		{trusted, "10.1.2.3:4000", []string{"198.51.100.7"}, "198.51.100.7"},
+		{trusted, "10.1.2.3:4000", []string{"203.0.113.9, 198.51.100.7"}, "198.51.100.7"},
+		{trusted, "10.1.2.3:4000", []string{"203.0.113.9", "198.51.100.7, 10.9.9.9"}, "198.51.100.7"},
+		{trusted, "10.1.2.3:4000", []string{"198.51.100.7, not-an-ip"}, "10.1.2.3"},
+		{trusted, "10.1.2.3:4000", []string{"10.4.4.4"}, "10.1.2.3"},
+		{trusted, "10.1.2.3:4000", nil, "10.1.2.3"},
+		{trusted, "[::1]:4000", []string{"2001:db8:1:2:aaaa::1"}, "2001:db8:1:2::/64"},
+		{plain, "[2001:db8:1:2:bbbb::7]:4000", nil, "2001:db8:1:2::/64"},
+		{plain, "[::ffff:192.0.2.5]:4000", nil, "192.0.2.5"},
+	} {
+		r := httptest.NewRequest("GET", "/v1/health", nil)
+		r.RemoteAddr = c.remote
+		for _, v := range c.xff {
+			r.Header.Add("X-Forwarded-For", v)
+		}
+		if got := c.srv.clientAddr(r); got != c.want {
+			t.Errorf("client of %s with X-Forwarded-For %q (trusted proxies %v): got %q, want %q",
+				c.remote, c.xff, c.srv.proxies, got, c.want)
+		}
+	}
+}
+
+// Through a trusted proxy (here the loopback test client itself), two
+// clients each have their own burst; a client cannot escape its bucket by
+// prepending addresses.
+func TestRateLimitPerForwardedClient(t *testing.T) {
+	f := newFixture(t, Limits{ClientRate: 0.001, ClientBurst: 3})
+	f.srv.proxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+	for i := range 3 {
+		for _, client := range []string{"198.51.100.1", "198.51.100.2"} {
+			xff := fmt.Sprintf("203.0.113.%d, %s", i, client)
+			if code, b := f.do("GET", "/v1/health", nil, map[string]string{"X-Forwarded-For": xff}); code != 200 {
+				t.Fatalf("request %d from %s: %d %s", i, client, code, b)
+			}
+		}
+	}
+	code, _ := f.do("GET", "/v1/health", nil, map[string]string{"X-Forwarded-For": "192.0.2.99, 198.51.100.1"})
+	if code != http.StatusTooManyRequests {
+		t.Errorf("4th request from 198.51.100.1 with a forged first hop: got %d, want 429", code)
 	}
 }
 

@@ -28,6 +28,12 @@ func (c *Configurator) Apply(ctx context.Context, m clients.Material) (clients.R
 		rep.Warnings = append(rep.Warnings, "no S/MIME material for "+m.Address+"; Outlook and Windows Live Mail use S/MIME only")
 		return rep, nil
 	}
+	st := c.state()
+	unlock, err := st.lock()
+	if err != nil {
+		return rep, err
+	}
+	defer unlock()
 	sys, err := c.ready(ctx)
 	if err != nil {
 		return rep, err
@@ -43,7 +49,6 @@ func (c *Configurator) Apply(ctx context.Context, m clients.Material) (clients.R
 	for _, f := range mine {
 		rep.Location = append(rep.Location, f.Location)
 	}
-	st := c.state()
 	rec, err := st.load(m.Address)
 	if err != nil {
 		return rep, err
@@ -157,11 +162,16 @@ func describeApply(rec *record, u *winmail.Undo, keyWasOK bool) (actions, warnin
 // warning, not an error). An address without a record is a no-op.
 func (c *Configurator) Revert(ctx context.Context, address string) (clients.Report, error) {
 	rep := clients.Report{Client: Client}
+	st := c.state()
+	unlock, err := st.lock()
+	if err != nil {
+		return rep, err
+	}
+	defer unlock()
 	sys, err := c.ready(ctx)
 	if err != nil {
 		return rep, err
 	}
-	st := c.state()
 	rec, err := st.load(address)
 	if err != nil || rec == nil {
 		return rep, err

@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/endymail/endymail/clients"
@@ -299,5 +300,30 @@ func same(t *testing.T, want, got map[string][]byte) {
 		if _, ok := want[k]; !ok {
 			t.Errorf("%s: new", k)
 		}
+	}
+}
+
+// The agent and a CLI command apply the same address at once (two
+// configurators on one state folder): one does the work, the other finds it
+// in place, and one Revert brings back exactly what the user had.
+func TestConcurrentApplyThenRevert(t *testing.T) {
+	for round := range 10 {
+		e := newEnv(t)
+		m := e.material(t, alice)
+		before := e.snapshot(t)
+		var wg sync.WaitGroup
+		for range 2 {
+			wg.Go(func() {
+				if _, err := e.configurator().Apply(t.Context(), m); err != nil {
+					t.Errorf("round %d: apply: %v", round, err)
+				}
+			})
+		}
+		wg.Wait()
+		e.check(t, m)
+		if _, err := e.configurator().Revert(t.Context(), alice); err != nil {
+			t.Fatalf("round %d: revert: %v", round, err)
+		}
+		same(t, before, e.snapshot(t))
 	}
 }

@@ -12,6 +12,8 @@ import (
 	"github.com/endymail/endymail/clients"
 	"github.com/endymail/endymail/clients/windows/certstore"
 	"github.com/endymail/endymail/clients/windows/winmail"
+	"github.com/rogpeppe/go-internal/lockedfile"
+
 	"github.com/endymail/endymail/internal/atomicfile"
 )
 
@@ -141,6 +143,22 @@ func (d stateDir) remove(address string) error {
 		return fmt.Errorf("remove undo record: %w", err)
 	}
 	return nil
+}
+
+// lock takes the lock of the state folder, held across processes (the agent
+// and a CLI command) for a whole Apply or Revert: both read an undo record,
+// change the system and write the record back, and two at once would record
+// one's change as the other's original value, so that a revert would
+// restore endymail's value instead of the user's.
+func (d stateDir) lock() (unlock func(), err error) {
+	if err := os.MkdirAll(string(d), 0o700); err != nil {
+		return nil, fmt.Errorf("lock undo records: %w", err)
+	}
+	unlock, err = lockedfile.MutexAt(filepath.Join(string(d), "endymail.lock")).Lock()
+	if err != nil {
+		return nil, fmt.Errorf("lock undo records: %w", err)
+	}
+	return unlock, nil
 }
 
 // caUsedElsewhere reports whether the record of another address than
