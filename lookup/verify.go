@@ -22,10 +22,10 @@ var (
 	// ErrRevokedUserID: the key's owner revoked every user ID it had for
 	// the address (gpg --quick-revoke-uid): it no longer speaks for it.
 	ErrRevokedUserID = errors.New("the key's user ID for the address is revoked")
-	ErrExpired     = errors.New("key expired or revoked")
-	ErrTooLarge    = errors.New("response too large")
-	ErrTimeout     = errors.New("source too slow")
-	ErrUnverified  = errors.New("publication does not verify against the account log")
+	ErrExpired       = errors.New("key expired or revoked")
+	ErrTooLarge      = errors.New("response too large")
+	ErrTimeout       = errors.New("source too slow")
+	ErrUnverified    = errors.New("publication does not verify against the account log")
 )
 
 // checkOpenPGP parses data as exactly one public key for addr, valid at
