@@ -189,8 +189,9 @@ func (s *stage) revertOpenPGP(ctx context.Context, as *addrState) error {
 // decided stays: a key whose acceptance, or a certificate whose trust, is
 // no longer what endymail wrote is left as it is (with a warning), and so is
 // a key that changed in pubring.gpg since. See [clients.Contacts]; like
-// Revert, it refuses to start while any profile is in use, and changes each
-// profile as a whole or not at all.
+// Revert, it refuses to start while any profile it would change is in use,
+// and changes each profile as a whole or not at all. With nothing recorded it writes
+// nothing and succeeds, Thunderbird running or not.
 func (c *Configurator) RevertPeers(ctx context.Context) (clients.Report, error) {
 	rep := clients.Report{Client: ClientName}
 	dirs, err := c.profileDirs()
@@ -201,9 +202,6 @@ func (c *Configurator) RevertPeers(ctx context.Context) (clients.Report, error) 
 	var todo []string
 	needNSS := false
 	for _, dir := range dirs {
-		if err := checkNotRunning(dir); err != nil {
-			return rep, err
-		}
 		st, err := loadState(dir)
 		if err != nil {
 			return rep, err
@@ -211,6 +209,11 @@ func (c *Configurator) RevertPeers(ctx context.Context) (clients.Report, error) 
 		if !st.Peers.empty() {
 			todo = append(todo, dir)
 			needNSS = needNSS || len(st.Peers.SMIME) > 0
+		}
+	}
+	for _, dir := range todo {
+		if err := checkNotRunning(dir); err != nil {
+			return rep, err
 		}
 	}
 	var tools *nssTools
