@@ -154,3 +154,39 @@ func TestRevertPeersStateRecord(t *testing.T) {
 		t.Errorf("state after revert: %+v, %v; want no peer record", st.Peers, err)
 	}
 }
+
+// TestRevertPeersKeyDeletedByUser: the user deleted the imported key (and
+// Thunderbird its decision): the revert has nothing to undo and says
+// nothing about it.
+func TestRevertPeersKeyDeletedByUser(t *testing.T) {
+	ctx := context.Background()
+	m := testMaterial(t, "bob@example.org")
+	dir := acceptanceProfile(t, nil)
+	c := New(Options{Profiles: []string{dir}})
+	if _, err := c.ImportPeers(ctx, []clients.Peer{{Address: "bob@example.org", OpenPGP: m.OpenPGP.Public}}); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(filepath.Join(dir, pubringFile))
+	setRow(t, dir, m.OpenPGP.Fingerprint, "")
+	r, err := c.RevertPeers(ctx)
+	if err != nil || len(r.Warnings) != 0 || fileExists(filepath.Join(dir, pubringFile)) {
+		t.Errorf("RevertPeers: got %+v, %v; want no warning and no pubring.gpg", r, err)
+	}
+	if got := emailRows(t, dir); got != 0 {
+		t.Errorf("acceptance_email after revert: got %d rows, want the one endymail added gone", got)
+	}
+}
+
+func emailRows(t *testing.T, dir string) int {
+	t.Helper()
+	db, err := openAcceptance(context.Background(), filepath.Join(dir, acceptanceDB))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow(`select count(*) from acceptance_email`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}

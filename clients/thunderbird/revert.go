@@ -280,6 +280,16 @@ func (s *stage) revertPeerKeys(ctx context.Context, recs []peerKeyRecord) ([]str
 			return nil, err
 		}
 		if d != rec.Decision {
+			gone, err := s.keyDeleted(rec, d)
+			if err != nil {
+				return nil, err
+			}
+			if gone {
+				if err := s.dropEmailRow(ctx, db, rec); err != nil {
+					return nil, err
+				}
+				continue
+			}
 			warnings = append(warnings, fmt.Sprintf("%s: OpenPGP key %s of %s is now %q (endymail left it %q): key and decision kept",
 				s.profile, rec.Fingerprint, rec.Address, orNone(d), orNone(rec.Decision)))
 			continue
@@ -300,6 +310,20 @@ func (s *stage) revertPeerKeys(ctx context.Context, recs []peerKeyRecord) ([]str
 	return warnings, nil
 }
 
+// keyDeleted reports whether the user deleted the key endymail added (it
+// is gone from pubring.gpg together with its decision): nothing to undo.
+func (s *stage) keyDeleted(rec peerKeyRecord, d string) (bool, error) {
+	if d != "" || rec.Wrote == "" {
+		return false, nil
+	}
+	pub, err := s.readKeyring(pubringFile)
+	if err != nil {
+		return false, err
+	}
+	_, present := findKey(pub, rec.Fingerprint)
+	return !present, nil
+}
+
 func orNone(d string) string {
 	if d == "" {
 		return "undecided"
@@ -313,14 +337,32 @@ func unaccept(ctx context.Context, db *sql.DB, rec peerKeyRecord) error {
 	if err := setDecision(ctx, db, rec.Fingerprint, ""); err != nil {
 		return err
 	}
+	_, err := deleteEmailRow(ctx, db, rec)
+	return err
+}
+
+// dropEmailRow deletes the address row endymail added for a key the user
+// deleted since, when it is still there.
+func (s *stage) dropEmailRow(ctx context.Context, db *sql.DB, rec peerKeyRecord) error {
+	n, err := deleteEmailRow(ctx, db, rec)
+	if err == nil && n > 0 {
+		s.changed[acceptanceDB] = true
+		s.did("%s: removed the address %s endymail had recorded for the deleted OpenPGP key %s", s.profile, rec.Address, rec.Fingerprint)
+	}
+	return err
+}
+
+// deleteEmailRow deletes (fingerprint, address) when endymail added it,
+// and returns how many rows went.
+func deleteEmailRow(ctx context.Context, db *sql.DB, rec peerKeyRecord) (int64, error) {
 	if !rec.Email {
-		return nil
+		return 0, nil
 	}
-	_, err := db.ExecContext(ctx, `delete from acceptance_email where fpr = ? and email = ?`, strings.ToLower(rec.Fingerprint), rec.Address)
+	res, err := db.ExecContext(ctx, `delete from acceptance_email where fpr = ? and email = ?`, strings.ToLower(rec.Fingerprint), rec.Address)
 	if err != nil {
-		return fmt.Errorf("%s: %w", acceptanceDB, err)
+		return 0, fmt.Errorf("%s: %w", acceptanceDB, err)
 	}
-	return nil
+	return res.RowsAffected()
 }
 
 // restorePeerKey puts back in the staged pubring.gpg what the key block
