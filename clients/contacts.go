@@ -16,7 +16,8 @@ type Peer struct {
 // Contacts is implemented by configurators that can read the addresses the
 // user writes to and import correspondents' public keys. It is optional:
 // the agent checks for it with a type assertion. Every implementation passes
-// the Contacts part of the conformance suite (clienttest.RunContacts).
+// the Contacts part of the conformance suite (clienttest.Run with
+// Fixture.Contacts).
 //
 // Error contract, as for [Configurator]: a returned error means nothing was
 // left half-written. [ErrClientRunning] when the client must be closed

@@ -190,8 +190,8 @@ func (s *stage) revertOpenPGP(ctx context.Context, as *addrState) error {
 // no longer what endymail wrote is left as it is (with a warning), and so is
 // a key that changed in pubring.gpg since. See [clients.Contacts]; like
 // Revert, it refuses to start while any profile it would change is in use,
-// and changes each profile as a whole or not at all. With nothing recorded it writes
-// nothing and succeeds, Thunderbird running or not.
+// and changes each profile as a whole or not at all. With nothing
+// recorded it writes nothing and succeeds, Thunderbird running or not.
 func (c *Configurator) RevertPeers(ctx context.Context) (clients.Report, error) {
 	rep := clients.Report{Client: ClientName}
 	dirs, err := c.profileDirs()
