@@ -8,11 +8,7 @@
 // found in the platform's usual places, or over the profiles named in
 // [Options]. The file formats have their own API: package prefs for
 // prefs.js, [ReadProfiles] for profiles.ini/installs.ini,
-// [DBKey] for the key Thunderbird finds a certificate by. The Configurator
-// is also a clients.Contacts: it reads the address books, imports
-// correspondents' keys ([Configurator.ImportPeers]) and takes them out
-// again ([Configurator.RevertPeers]) from the record each import leaves in
-// the profile.
+// [DBKey] for the key Thunderbird finds a certificate by.
 //
 // Safety: nothing is written while Thunderbird runs (ErrClientRunning);
 // every change is staged in a folder inside the profile, the files about to
