@@ -43,22 +43,24 @@ var contactsTests = []struct {
 	{"PeersRunningClient", testPeersRunning},
 }
 
-// runContacts runs the Contacts subtests when c implements
+// runContacts runs the Contacts subtests when the configurator implements
 // clients.Contacts.
 func runContacts(t *testing.T, newConfigurator func(t *testing.T) (clients.Configurator, Fixture)) {
-	for _, tt := range contactsTests {
-		t.Run(tt.name, func(t *testing.T) {
-			c, f := newConfigurator(t)
-			cc, ok := c.(clients.Contacts)
-			if !ok {
-				t.Skip("the configurator does not implement clients.Contacts")
-			}
-			if f.Contacts == nil {
-				t.Fatal("the configurator implements clients.Contacts but Fixture.Contacts is nil")
-			}
-			tt.fn(t, cc, f, f.Contacts)
-		})
-	}
+	t.Run("Contacts", func(t *testing.T) {
+		c, _ := newConfigurator(t)
+		if _, ok := c.(clients.Contacts); !ok {
+			t.Skip("the configurator does not implement clients.Contacts")
+		}
+		for _, tt := range contactsTests {
+			t.Run(tt.name, func(t *testing.T) {
+				c, f := newConfigurator(t)
+				if f.Contacts == nil {
+					t.Fatal("the configurator implements clients.Contacts but Fixture.Contacts is nil")
+				}
+				tt.fn(t, c.(clients.Contacts), f, f.Contacts)
+			})
+		}
+	})
 }
 
 func testContactsListed(t *testing.T, c clients.Contacts, f Fixture, cf *ContactsFixture) {
