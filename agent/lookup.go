@@ -5,13 +5,15 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/endymail/endymail/clients"
 	"github.com/endymail/endymail/device"
 	"github.com/endymail/endymail/lookup"
 	"github.com/endymail/endymail/mesh/client"
 )
 
 // LookupOptions adjust the agent's key lookup chain. The zero value is the
-// default: the account's mesh, then WKD; no keyserver.
+// default: the account's mesh, then WKD, no keyserver, then the
+// certificates of received signed mail that the mail clients keep.
 type LookupOptions struct {
 	VKS     string       // base URL of a VKS keyserver; "" = off
 	NoWKD   bool         // skip the Web Key Directory
@@ -59,9 +61,11 @@ func (a *Agent) AcceptKey(ctx context.Context, addr, fingerprint string) (*looku
 }
 
 // resolver builds the lookup chain: the account's mesh service when this
-// device belongs to an account.
+// device belongs to an account, and last the certificates of received
+// signed mail of every client that keeps them.
 func (a *Agent) resolver(opt LookupOptions) (*lookup.Resolver, error) {
-	cfg := lookup.Config{Dir: a.home.Dir(), NoWKD: opt.NoWKD, VKS: opt.VKS, HTTP: opt.HTTP, Now: a.now}
+	cfg := lookup.Config{Dir: a.home.Dir(), NoWKD: opt.NoWKD, VKS: opt.VKS, HTTP: opt.HTTP, Now: a.now,
+		Received: a.receivedSources()}
 	if !opt.NoMesh {
 		acct, err := a.home.Account()
 		switch {
@@ -77,4 +81,16 @@ func (a *Agent) resolver(opt LookupOptions) (*lookup.Resolver, error) {
 		}
 	}
 	return lookup.New(cfg)
+}
+
+// receivedSources are the configured clients that keep the certificates
+// of signed mail the user received (clients.ReceivedCerts), in order.
+func (a *Agent) receivedSources() []lookup.Received {
+	var out []lookup.Received
+	for _, nc := range a.Clients {
+		if rc, ok := nc.Configurator.(clients.ReceivedCerts); ok {
+			out = append(out, lookup.Received{Client: nc.Name, Certs: rc})
+		}
+	}
+	return out
 }

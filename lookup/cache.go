@@ -22,11 +22,11 @@ const (
 
 // Record is one key as a source gave it and the chain verified it.
 type Record struct {
-	Source           string    `json:"source"`                      // SourceMesh, SourceWKDAdvanced, ...
+	Source           string    `json:"source"`                      // SourceMesh, SourceWKDAdvanced, ..., "thunderbird received mail"
 	URL              string    `json:"url,omitempty"`               // where it came from (WKD, VKS)
 	Fingerprint      string    `json:"fingerprint,omitempty"`       // OpenPGP v4, 40 hex digits
 	OpenPGP          []byte    `json:"openpgp,omitempty"`           // binary transferable public key
-	SMIME            [][]byte  `json:"smime,omitempty"`             // certificate chain DER, leaf first (mesh only)
+	SMIME            [][]byte  `json:"smime,omitempty"`             // certificate chain DER, leaf first (mesh, received mail)
 	SMIMEFingerprint string    `json:"smime_fingerprint,omitempty"` // SHA-256 of the leaf, hex
 	Account          string    `json:"account,omitempty"`           // publishing account (mesh only)
 	Seq              uint64    `json:"seq,omitempty"`               // its verified log head (mesh only)

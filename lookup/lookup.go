@@ -1,7 +1,10 @@
 // Package lookup finds the public keys of a mail address for a sender: the
 // endymail mesh (a publication verified against the publishing account's
 // signed log), then the Web Key Directory (advanced, then direct method),
-// then a VKS keyserver (off unless configured). It verifies every answer
+// then a VKS keyserver (off unless configured), then, last, the S/MIME
+// certificates of signed mail the user received that a mail client kept
+// (see [Received]; the agent gives every client that has them). It
+// verifies every answer
 // (one well-formed key, a user ID with the address, not expired or revoked,
 // size and time caps), caches results on disk with expiry and negative
 // caching, and never replaces a known key silently: a different key is
@@ -33,6 +36,7 @@ const (
 	SourceWKDAdvanced = "wkd-advanced"
 	SourceWKDDirect   = "wkd-direct"
 	SourceVKS         = "vks"
+	// then each Received: "<client> received mail" (SourceReceived)
 )
 
 // ErrNotFound means no source has a key for the address and none is known.
@@ -51,6 +55,7 @@ type Config struct {
 	Mesh        Mesh         // nil: skip the mesh
 	NoWKD       bool         // skip the Web Key Directory
 	VKS         string       // base URL of a VKS keyserver (https://keys.openpgp.org); "" = off
+	Received    []Received   // mail clients' certificates from received signed mail, asked last, in order
 	HTTP        *http.Client // for WKD and VKS; tests give one that dials a local server
 	Timeout     time.Duration
 	MaxSize     int64         // bytes of one WKD or VKS answer; default 256 KiB

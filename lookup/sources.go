@@ -57,6 +57,20 @@ func (r *Resolver) chain(ctx context.Context, addr string, known *Record) (*Reco
 			return rec, rejected
 		}
 	}
+	for _, src := range r.cfg.Received {
+		var refused []error
+		rec := try(src.Source(), "", func(ctx context.Context) (*Record, error) {
+			rec, bad, err := r.received(ctx, src, addr, known)
+			refused = bad
+			return rec, err
+		})
+		if rec != nil {
+			for _, err := range refused {
+				rejected = append(rejected, Rejection{Time: r.cfg.Now().UTC(), Source: src.Source(), Reason: err.Error()})
+			}
+			return rec, rejected
+		}
+	}
 	return nil, rejected
 }
 

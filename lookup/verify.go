@@ -3,6 +3,7 @@ package lookup
 import (
 	"crypto/sha256"
 	"crypto/x509"
+	"encoding/asn1"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -81,7 +82,7 @@ func hasAddress(uids []string, addr string) bool {
 }
 
 // checkSMIME parses a certificate chain (DER, leaf first) whose leaf names
-// addr and is valid at now; it returns the leaf's SHA-256 fingerprint.
+// addr (see certAddresses) and is valid at now; it returns the leaf's SHA-256 fingerprint.
 // Senders still verify the chain against their own trust anchors.
 func checkSMIME(chain [][]byte, addr string, now time.Time) (string, error) {
 	if len(chain) == 0 {
@@ -102,8 +103,8 @@ func checkSMIME(chain [][]byte, addr string, now time.Time) (string, error) {
 		}
 		child = c
 	}
-	if !slices.ContainsFunc(leaf.EmailAddresses, func(e string) bool { return strings.EqualFold(e, addr) }) {
-		return "", fmt.Errorf("%w: S/MIME certificate names %q, want %s", ErrWrongUserID, leaf.EmailAddresses, addr)
+	if names := certAddresses(leaf); !slices.ContainsFunc(names, func(e string) bool { return strings.EqualFold(e, addr) }) {
+		return "", fmt.Errorf("%w: S/MIME certificate names %q, want %s", ErrWrongUserID, names, addr)
 	}
 	if now.Before(leaf.NotBefore) || now.After(leaf.NotAfter) {
 		return "", fmt.Errorf("%w: S/MIME certificate valid %s to %s", ErrExpired,
@@ -111,6 +112,23 @@ func checkSMIME(chain [][]byte, addr string, now time.Time) (string, error) {
 	}
 	sum := sha256.Sum256(chain[0])
 	return strings.ToUpper(hex.EncodeToString(sum[:])), nil
+}
+
+// oidEmailAddress is PKCS #9 emailAddress, the subject attribute older
+// certificates carry their address in.
+var oidEmailAddress = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 1}
+
+// certAddresses are the mail addresses c names: its subjectAltName
+// rfc822Names and its subject's emailAddress attributes, both of which
+// receiving agents must recognise (RFC 8550 section 3).
+func certAddresses(c *x509.Certificate) []string {
+	names := slices.Clone(c.EmailAddresses)
+	for _, n := range c.Subject.Names {
+		if s, ok := n.Value.(string); ok && n.Type.Equal(oidEmailAddress) {
+			names = append(names, s)
+		}
+	}
+	return names
 }
 
 // verifyMesh checks a /v1/lookup answer: the log replays from genesis, it is

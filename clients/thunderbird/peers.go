@@ -217,7 +217,7 @@ func (c *Configurator) importProfile(ctx context.Context, tools *nssTools, dir s
 		if p.leaf != nil && !nssOK {
 			rep.Deferred = append(rep.Deferred, fmt.Sprintf("%s: S/MIME certificate of %s waits until Thunderbird has started once with this profile (no %s yet)", dir, p.address, certDB))
 		} else if p.leaf != nil {
-			if w, err = s.importPeerCert(ctx, tools, p.address, p.leaf, st.Peers); err != nil {
+			if w, err = s.importPeerCert(ctx, tools, c.opts.InstallDir, p.address, p.leaf, st.Peers); err != nil {
 				return err
 			}
 			rep.Warnings = append(rep.Warnings, w...)
@@ -356,10 +356,12 @@ func otherAccepted(ctx context.Context, db *sql.DB, address, fpr string) (string
 // [peerTrust], unless it is trusted for mail already, and records in imp
 // the trust it had. The check goes by the certificate itself, not our
 // nickname: NSS keeps the nickname a certificate already has (Thunderbird
-// files certificates from signed mail it received under its own names). A
-// certificate endymail trusted whose trust the user took back stays as the
-// user left it.
-func (s *stage) importPeerCert(ctx context.Context, tools *nssTools, address string, leaf *x509.Certificate, imp *peerImports) ([]string, error) {
+// files certificates from signed mail it received under its own names).
+// Such a certificate that the profile's trust already accepts for
+// encryption gets no trust of its own: that would outlive the user's trust
+// in its CA. A certificate endymail trusted whose trust the user took back
+// stays as the user left it.
+func (s *stage) importPeerCert(ctx context.Context, tools *nssTools, installDir, address string, leaf *x509.Certificate, imp *peerImports) ([]string, error) {
 	if err := s.stageNSS(ctx, tools); err != nil {
 		return nil, err
 	}
@@ -370,6 +372,11 @@ func (s *stage) importPeerCert(ctx context.Context, tools *nssTools, address str
 	rec := imp.peerCert(leaf.Raw)
 	if rec != nil && present {
 		return []string{fmt.Sprintf("%s: the trust of %s's S/MIME certificate was changed to %q after endymail set it; left as it is", s.profile, address, trust)}, nil
+	}
+	if present {
+		if ok, err := tools.acceptedForMail(ctx, s.dir, installDir, leaf.Raw); err != nil || ok {
+			return nil, err
+		}
 	}
 	nick := peerNick(address, leaf.Raw)
 	if err := tools.addCert(ctx, s.dir, nick, peerTrust, leaf.Raw); err != nil {

@@ -4,9 +4,10 @@
 // the OpenPGP key into the RNP keyrings under Thunderbird's automatic
 // passphrase and accepted as personal, and the identity prefs in prefs.js.
 //
-// Use [New] for a [Configurator] (a clients.Configurator) over the profiles
-// found in the platform's usual places, or over the profiles named in
-// [Options]. The file formats have their own API: package prefs for
+// Use [New] for a [Configurator] (a clients.Configurator, and also
+// clients.Contacts and clients.ReceivedCerts: the address books, and the
+// certificates of signed mail received) over the profiles found in the
+// platform's usual places, or over the profiles named in [Options]. The file formats have their own API: package prefs for
 // prefs.js, [ReadProfiles] for profiles.ini/installs.ini,
 // [DBKey] for the key Thunderbird finds a certificate by.
 //

@@ -43,7 +43,7 @@ func runLookup(ctx context.Context, e *env, args []string) error {
 		printOutcome(e, out)
 	}
 	if errors.Is(err, lookup.ErrNotFound) {
-		return withHint(err, "the recipient has published no key where endymail looks (mesh, WKD); try --vks https://keys.openpgp.org")
+		return withHint(err, "the recipient has published no key where endymail looks (mesh, WKD, certificates of received signed mail); try --vks https://keys.openpgp.org")
 	}
 	return err
 }
