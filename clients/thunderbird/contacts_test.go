@@ -212,3 +212,21 @@ func TestCertBlock(t *testing.T) {
 		t.Errorf("colonHex: got %q, want 4B:05", got)
 	}
 }
+
+// FuzzCertBlock: whatever certutil prints, certBlock returns trust flags
+// in certutil -t's form: three fields of NSS's letters.
+func FuzzCertBlock(f *testing.F) {
+	src, err := os.ReadFile("testdata/certutil-email.txt")
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, b := range strings.Split(string(src), "Certificate:\n") {
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, block string) {
+		_, trust := certBlock(block)
+		if strings.Count(trust, ",") != 2 || strings.Trim(trust, ",cpCTPuw") != "" {
+			t.Fatalf("certBlock: trust %q is not in certutil -t form", trust)
+		}
+	})
+}
