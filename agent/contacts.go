@@ -172,3 +172,24 @@ func peer(addr string, rec *lookup.Record) (clients.Peer, error) {
 	}
 	return p, nil
 }
+
+// RevertPeers takes out of every client that imports contacts' keys what
+// the imports put there, keeping what the user decided since
+// ([clients.Contacts] RevertPeers). Errors are per client, as in
+// SyncContacts: a running client is reported with an error wrapping
+// clients.ErrClientRunning, to be retried when it exits.
+func (a *Agent) RevertPeers(ctx context.Context) ([]ContactsResult, error) {
+	var out []ContactsResult
+	for _, nc := range a.Clients {
+		c, ok := nc.Configurator.(clients.Contacts)
+		if !ok {
+			continue
+		}
+		rep, err := c.RevertPeers(ctx)
+		out = append(out, ContactsResult{Client: nc.Name, Report: rep, Err: err})
+	}
+	if out == nil {
+		return nil, ErrNoContactsClient
+	}
+	return out, nil
+}

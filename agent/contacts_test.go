@@ -37,6 +37,17 @@ func (c *contactsClient) ImportPeers(_ context.Context, peers []clients.Peer) (c
 	return clients.Report{Actions: []string{fmt.Sprintf("imported %d", len(peers))}}, nil
 }
 
+func (c *contactsClient) RevertPeers(context.Context) (clients.Report, error) {
+	if c.running {
+		return clients.Report{}, fmt.Errorf("fake: %w", clients.ErrClientRunning)
+	}
+	if len(c.imported) == 0 {
+		return clients.Report{}, nil
+	}
+	c.imported = nil
+	return clients.Report{Actions: []string{"reverted"}}, nil
+}
+
 var _ clients.Contacts = (*contactsClient)(nil)
 
 func TestSyncContactsImportsPeersKeys(t *testing.T) {
@@ -89,5 +100,17 @@ func TestSyncContactsImportsPeersKeys(t *testing.T) {
 	list, err := a.ListContacts(ctxT(t))
 	if err != nil || list[0].Contacts[1].State != ContactFound || list[0].Contacts[2].State != ContactNoKey || len(tb.imported) != 1 {
 		t.Errorf("ListContacts after sync: %+v, %v; want Bob found, carol without key, nothing imported", list, err)
+	}
+
+	rev, err := a.RevertPeers(ctxT(t))
+	if err != nil || len(rev) != 2 || rev[0].Client != "tb" || !rev[0].Report.Changed() || len(tb.imported) != 0 {
+		t.Fatalf("RevertPeers: got %+v, %v; want tb reverted", rev, err)
+	}
+	if !errors.Is(rev[1].Err, clients.ErrClientRunning) {
+		t.Errorf("RevertPeers on the running client: got %v, want ErrClientRunning", rev[1].Err)
+	}
+	a.Clients = nil
+	if _, err := a.RevertPeers(ctxT(t)); !errors.Is(err, ErrNoContactsClient) {
+		t.Errorf("RevertPeers without a client: got %v, want ErrNoContactsClient", err)
 	}
 }

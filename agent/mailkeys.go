@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/endymail/endymail/mesh/proto"
@@ -218,3 +220,14 @@ func (k *keySet) identity() (*smime.Identity, error) {
 
 // pgpKey rebuilds the OpenPGP key of a key set.
 func (k *keySet) pgpKey() (*openpgp.Key, error) { return openpgp.ParseKey(k.OpenPGP) }
+
+// EnabledAddresses lists, sorted, the account's enabled (published)
+// addresses as the device's verified copy of the account log has them. It
+// asks no service.
+func (a *Agent) EnabledAddresses() ([]string, error) {
+	s, err := a.open()
+	if err != nil {
+		return nil, err
+	}
+	return slices.Sorted(maps.Keys(s.st.Published)), nil
+}

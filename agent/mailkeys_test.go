@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
+	"slices"
 	"testing"
 
 	"github.com/endymail/endymail/mesh/proto"
@@ -131,6 +132,9 @@ func TestRotateKeepsOldAndDisable(t *testing.T) {
 	if second.OpenPGP == first.OpenPGP || second.NewCA {
 		t.Errorf("rotate: got %+v after %+v; want new keys, same CA", second, first)
 	}
+	if got, err := a.EnabledAddresses(); err != nil || !slices.Equal(got, []string{alice}) {
+		t.Errorf("EnabledAddresses after enable: got %q, %v; want %s", got, err, alice)
+	}
 	s, _ := a.open()
 	keys, err := a.addressKeys(ctxT(t), s, alice)
 	if err != nil || len(keys.Old) != 1 {
@@ -146,6 +150,9 @@ func TestRotateKeepsOldAndDisable(t *testing.T) {
 	st, _ := a.Status(ctxT(t))
 	if len(st.Published) != 0 {
 		t.Errorf("still published after disable: %v", st.Published)
+	}
+	if got, err := a.EnabledAddresses(); err != nil || len(got) != 0 {
+		t.Errorf("EnabledAddresses after disable: got %q, %v; want none", got, err)
 	}
 	if res, err := a.Disable(ctxT(t), alice, true); err != nil || !res.Forgotten {
 		t.Fatalf("disable --forget: %+v %v", res, err)

@@ -20,25 +20,53 @@ import (
 var (
 	ErrMalformed   = errors.New("malformed key")
 	ErrWrongUserID = errors.New("no user ID of the key matches the address")
-	ErrExpired     = errors.New("key expired or revoked")
-	ErrTooLarge    = errors.New("response too large")
-	ErrTimeout     = errors.New("source too slow")
-	ErrUnverified  = errors.New("publication does not verify against the account log")
+	// ErrRevokedUserID: the key's owner revoked every user ID it had for
+	// the address (gpg --quick-revoke-uid): it no longer speaks for it.
+	ErrRevokedUserID = errors.New("the key's user ID for the address is revoked")
+	ErrExpired       = errors.New("key expired or revoked")
+	ErrTooLarge      = errors.New("response too large")
+	ErrTimeout       = errors.New("source too slow")
+	ErrUnverified    = errors.New("publication does not verify against the account log")
 )
 
-// checkOpenPGP parses data as exactly one public key for addr, valid at now.
+// checkOpenPGP parses data as exactly one public key for addr, valid at
+// now: a user ID for addr that its owner has not revoked at now, and the
+// key neither expired nor revoked.
 func checkOpenPGP(data []byte, addr string, now time.Time) (*openpgp.Key, error) {
 	k, err := openpgp.ParsePublic(data)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
-	if !hasAddress(k.UserIDs(), addr) {
+	live, revoked := liveUserIDs(k, now)
+	if !hasAddress(live, addr) {
+		var gone []string
+		for _, r := range revoked {
+			if hasAddress([]string{r.ID}, addr) {
+				gone = append(gone, fmt.Sprintf("%q (%s)", r.ID, r.Reason))
+			}
+		}
+		if len(gone) > 0 {
+			return nil, fmt.Errorf("%w: key %s revoked its user ID %s for %s", ErrRevokedUserID, k.Fingerprint(), strings.Join(gone, ", "), addr)
+		}
 		return nil, fmt.Errorf("%w: key %s has user IDs %q, want %s", ErrWrongUserID, k.Fingerprint(), k.UserIDs(), addr)
 	}
 	if k.Expired(now) {
 		return nil, fmt.Errorf("%w: key %s at %s", ErrExpired, k.Fingerprint(), now.UTC().Format(time.RFC3339))
 	}
 	return k, nil
+}
+
+// liveUserIDs splits the key's user IDs into those in force at now and
+// those its owner revoked.
+func liveUserIDs(k *openpgp.Key, now time.Time) (live []string, revoked []openpgp.UserID) {
+	for _, id := range k.UserIDsAt(now) {
+		if id.Revoked {
+			revoked = append(revoked, id)
+		} else {
+			live = append(live, id.ID)
+		}
+	}
+	return live, revoked
 }
 
 // hasAddress reports whether one of the user IDs carries addr (compared

@@ -39,7 +39,7 @@ func FuzzVerify(f *testing.F) {
 }
 
 func FuzzParsePublic(f *testing.F) {
-	for _, name := range []string{"alice.pub.asc", "alice.key", "bob.key"} {
+	for _, name := range []string{"alice.pub.asc", "alice.key", "bob.key", "carol-revoked-uid.pub.asc"} {
 		data := readVector(f, name)
 		f.Add(data)
 		if raw, err := dearmor(data); err == nil {
@@ -53,6 +53,11 @@ func FuzzParsePublic(f *testing.F) {
 		}
 		if k.HasSecret() {
 			t.Fatal("ParsePublic kept a secret part")
+		}
+		for _, id := range k.UserIDsAt(time.Now()) {
+			if id.Revoked == (id.Reason == "") || id.Address != "" && !id.Revoked && !k.HasAddress(id.Address, time.Now()) {
+				t.Fatalf("UserIDsAt: %+v disagrees with itself or HasAddress", id)
+			}
 		}
 		arm, err := k.ArmoredPublic()
 		if err != nil {

@@ -6,7 +6,9 @@
 // preferences AES-256 and SHA-256; no AEAD. [Key.Marshal] / [ParseKey] carry
 // the unprotected key inside an already encrypted key bundle;
 // [Key.ArmoredSecret] exports it for other programs under an iterated+salted
-// S2K passphrase; [ParsePublic] and [ReadKeyRing] read other people's keys.
+// S2K passphrase; [ParsePublic] and [ReadKeyRing] read other people's keys,
+// and [Key.UserIDsAt] / [Key.HasAddress] tell which of their user IDs the
+// owner revoked.
 //
 // Messages: [Sign], [Verify], [Encrypt] and [Decrypt] work on whole RFC 5322
 // messages and produce / accept RFC 3156 PGP/MIME.
@@ -166,7 +168,8 @@ func (k *Key) Expired(now time.Time) bool {
 	return sig == nil || k.entity.PrimaryKey.KeyExpired(sig, now) || k.entity.Revoked(now)
 }
 
-// UserIDs returns the key's user IDs, e.g. "Alice <alice@example.com>".
+// UserIDs returns the key's user IDs, e.g. "Alice <alice@example.com>",
+// revoked ones included; [Key.UserIDsAt] tells them apart.
 func (k *Key) UserIDs() []string {
 	ids := make([]string, 0, len(k.entity.Identities))
 	for id := range k.entity.Identities {
@@ -176,9 +179,61 @@ func (k *Key) UserIDs() []string {
 	return ids
 }
 
-// hasAddress reports whether addr is the address of a user ID of the key
+// UserID is one user ID of a key and whether the key's owner revoked it.
+type UserID struct {
+	ID      string // as the key has it, e.g. "Alice <alice@example.com>"
+	Address string // the mail address in it as written; "" when none
+	Revoked bool   // a certification revocation by the key itself is in force
+	Reason  string // the revocation's reason, as people read it; "" when not revoked
+}
+
+// UserIDsAt returns the key's user IDs, sorted by ID, each with its
+// revocation state at now: a user ID is revoked by a certification
+// revocation signature (type 0x30) the key made over it, such as `gpg
+// --quick-revoke-uid` writes, that has not expired at now (go-crypto's
+// Identity.Revoked; a revocation for key compromise counts from any time).
+func (k *Key) UserIDsAt(now time.Time) []UserID {
+	out := make([]UserID, 0, len(k.entity.Identities))
+	for _, name := range k.UserIDs() {
+		id := k.entity.Identities[name]
+		u := UserID{ID: name, Address: id.UserId.Email, Revoked: id.Revoked(now)}
+		if u.Revoked {
+			u.Reason = revocationReason(id.Revocations)
+		}
+		out = append(out, u)
+	}
+	return out
+}
+
+// revocationReason describes the first revocation's reason (RFC 4880
+// 5.2.3.23).
+func revocationReason(revs []*packet.Signature) string {
+	if len(revs) == 0 {
+		return ""
+	}
+	sig := revs[0]
+	reason := "no reason given"
+	if sig.RevocationReason != nil {
+		switch *sig.RevocationReason {
+		case packet.KeySuperseded:
+			reason = "key superseded"
+		case packet.KeyCompromised:
+			reason = "key compromised"
+		case packet.KeyRetired:
+			reason = "key retired"
+		case packet.UserIDNotValid:
+			reason = "user ID no longer valid"
+		}
+	}
+	if sig.RevocationReasonText != "" {
+		reason += ": " + sig.RevocationReasonText
+	}
+	return reason + " (" + sig.CreationTime.UTC().Format(time.DateOnly) + ")"
+}
+
+// HasAddress reports whether addr is the address of a user ID of the key
 // that is not revoked at now (compared case-insensitively).
-func (k *Key) hasAddress(addr string, now time.Time) bool {
+func (k *Key) HasAddress(addr string, now time.Time) bool {
 	for _, id := range k.entity.Identities {
 		if strings.EqualFold(id.UserId.Email, addr) && !id.Revoked(now) {
 			return true

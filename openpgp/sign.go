@@ -191,7 +191,7 @@ func fromMatches(h textproto.Header, signer *Key, now time.Time) error {
 		return fmt.Errorf("%w: message has no from address", ErrFromMismatch)
 	}
 	for _, a := range addrs {
-		if !signer.hasAddress(a.Address, now) {
+		if !signer.HasAddress(a.Address, now) {
 			return fmt.Errorf("%w: from %s, signer %s has %q", ErrFromMismatch, a.Address, signer.Fingerprint(), signer.UserIDs())
 		}
 	}

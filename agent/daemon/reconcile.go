@@ -66,9 +66,18 @@ func (d *Daemon) Reconcile(ctx context.Context, reason string) (map[string][]age
 }
 
 // syncContacts looks up the keys of the clients' contacts and imports what
-// it finds. It never fails the pass: a contact without a key, or a client
-// that is running, is tried again on the next pass (lookups are cached).
+// it finds, while at least one address is enabled: once the last one is
+// disabled (which reverts the imports), nothing is imported again. It
+// never fails the pass: a contact without a key, or a client that is
+// running, is tried again on the next pass (lookups are cached).
 func (d *Daemon) syncContacts(ctx context.Context) {
+	enabled, err := d.cfg.Agent.EnabledAddresses()
+	if err != nil || len(enabled) == 0 {
+		if err != nil {
+			d.log.Warn("contacts", "err", err)
+		}
+		return
+	}
 	results, err := d.cfg.Agent.SyncContacts(ctx)
 	if err != nil {
 		if !errors.Is(err, agent.ErrNoContactsClient) {

@@ -38,10 +38,15 @@ type Fixture struct {
 	// keyring): Apply configures any address, so the suite neither expects
 	// an identity before Apply nor ErrNoIdentity for an unknown address.
 	AnyAddress bool
+	// Contacts is required when the configurator implements
+	// clients.Contacts: the suite then checks the contacts, the import of
+	// correspondents' keys and its revert.
+	Contacts *ContactsFixture
 }
 
-// Run runs the conformance suite. newConfigurator must return a configurator
-// over a fresh installation on every call.
+// Run runs the conformance suite, with the Contacts part when the
+// configurator implements clients.Contacts. newConfigurator must return a
+// configurator over a fresh installation on every call.
 func Run(t *testing.T, newConfigurator func(t *testing.T) (clients.Configurator, Fixture)) {
 	tests := []struct {
 		name string
@@ -61,6 +66,7 @@ func Run(t *testing.T, newConfigurator func(t *testing.T) (clients.Configurator,
 			tt.fn(t, c, f)
 		})
 	}
+	runContacts(t, newConfigurator)
 }
 
 func testIdentities(t *testing.T, c clients.Configurator, f Fixture) {

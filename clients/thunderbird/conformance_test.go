@@ -22,6 +22,7 @@ import (
 
 func TestConformance(t *testing.T) {
 	m := testMaterial(t, testAddress)
+	peers := contactPeers(t)
 	clienttest.Run(t, func(t *testing.T) (clients.Configurator, clienttest.Fixture) {
 		dir := startedProfile(t)
 		c := New(Options{Profiles: []string{dir}})
@@ -34,7 +35,8 @@ func TestConformance(t *testing.T) {
 					t.Fatal(err)
 				}
 			},
-			Check: func(t testing.TB, m clients.Material) { checkApplied(t, dir, m) },
+			Check:    func(t testing.TB, m clients.Material) { checkApplied(t, dir, m) },
+			Contacts: contactsFixture(t, dir, peers),
 		}
 	})
 }

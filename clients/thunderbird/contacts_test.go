@@ -203,12 +203,30 @@ func TestCertBlock(t *testing.T) {
 		t.Fatal(err)
 	}
 	blocks := strings.Split(string(src), "Certificate:\n")
-	fpr, flags := certBlock(blocks[len(blocks)-1])
+	fpr, trust := certBlock(blocks[len(blocks)-1])
 	const want = "4B:54:C3:4D:4D:5E:E5:94:D6:8E:FE:9D:82:72:0E:88:D3:7B:11:0C:75:70:03:47:03:E6:87:50:8D:39:5D:0E"
-	if fpr != want || flags != "Valid CA;Trusted CA;" {
-		t.Errorf("certBlock: got %q, %q; want %q, %q", fpr, flags, want, "Valid CA;Trusted CA;")
+	if fpr != want || trust != ",C," {
+		t.Errorf("certBlock: got %q, %q; want %q, %q", fpr, trust, want, ",C,")
 	}
 	if got := colonHex([]byte{0x4b, 0x05}); got != "4B:05" {
 		t.Errorf("colonHex: got %q, want 4B:05", got)
 	}
+}
+
+// FuzzCertBlock: whatever certutil prints, certBlock returns trust flags
+// in certutil -t's form: three fields of NSS's letters.
+func FuzzCertBlock(f *testing.F) {
+	src, err := os.ReadFile("testdata/certutil-email.txt")
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, b := range strings.Split(string(src), "Certificate:\n") {
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, block string) {
+		_, trust := certBlock(block)
+		if strings.Count(trust, ",") != 2 || strings.Trim(trust, ",cpCTPuw") != "" {
+			t.Fatalf("certBlock: trust %q is not in certutil -t form", trust)
+		}
+	})
 }

@@ -111,13 +111,12 @@ func (n *nssLib) openPGPPassphrase(ctx context.Context, dir string, enc []byte) 
 	return r.Plain, nil
 }
 
-// mailTrust looks leaf up by its DER; it is trusted for mail when its
-// e-mail trust holds "C" (certutil's "Trusted CA").
-func (n *nssLib) mailTrust(ctx context.Context, dir, address string, leaf *x509.Certificate) (present, trusted bool, err error) {
+// mailTrust looks leaf up by its DER and returns its trust in the letters
+// CERT_EncodeTrustString and certutil -t use.
+func (n *nssLib) mailTrust(ctx context.Context, dir, address string, leaf *x509.Certificate) (trust string, present bool, err error) {
 	r, err := n.one(ctx, dir, nsslib.Op{Kind: nsslib.Find, Data: leaf.Raw})
 	if err != nil || !r.Found {
-		return false, false, err
+		return "", false, err
 	}
-	f := strings.Split(r.Flags, ",")
-	return true, len(f) == 3 && strings.Contains(f[1], "C"), nil
+	return r.Flags, true, nil
 }

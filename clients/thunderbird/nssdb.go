@@ -41,9 +41,10 @@ type nssDB interface {
 	// openPGPPassphrase decrypts the contents of
 	// encrypted-openpgp-passphrase.txt (base64 of an SDR blob).
 	openPGPPassphrase(ctx context.Context, dir string, enc []byte) ([]byte, error)
-	// mailTrust reports whether leaf is in the database and whether it is
-	// trusted for mail (email trust "C").
-	mailTrust(ctx context.Context, dir, address string, leaf *x509.Certificate) (present, trusted bool, err error)
+	// mailTrust returns leaf's trust flags as certutil -t takes them
+	// ("SSL,EMAIL,OBJSIGN", see mailTrusted) and whether it is in the
+	// database at all.
+	mailTrust(ctx context.Context, dir, address string, leaf *x509.Certificate) (trust string, present bool, err error)
 }
 
 // nssVerifier is what reading the certificates of received mail needs

@@ -187,11 +187,15 @@ func checkPeerLeaf(addr string, c *x509.Certificate) error {
 	return fmt.Errorf("S/MIME certificate %q is not for %s: %w", c.Subject.CommonName, addr, clients.ErrCorrupt)
 }
 
-// importProfile stages every peer's keys for one profile and commits them.
+// importProfile stages every peer's keys for one profile and commits them
+// with the record of what was written (profileState.Peers).
 func (c *Configurator) importProfile(ctx context.Context, tools nss, dir string, peers []peerKeys, rep *clients.Report) error {
 	st, err := loadState(dir)
 	if err != nil {
 		return err
+	}
+	if st.Peers == nil {
+		st.Peers = &peerImports{}
 	}
 	s, err := newStage(dir)
 	if err != nil {
@@ -201,11 +205,11 @@ func (c *Configurator) importProfile(ctx context.Context, tools nss, dir string,
 	pgpOK := fileExists(s.orig(acceptanceDB))
 	nssOK := tools != nil && fileExists(s.orig(certDB))
 	for _, p := range peers {
+		var w []string
 		if p.pgp != nil && !pgpOK {
 			rep.Deferred = append(rep.Deferred, fmt.Sprintf("%s: OpenPGP key of %s waits until Thunderbird has started once with this profile (no %s yet)", dir, p.address, acceptanceDB))
 		} else if p.pgp != nil {
-			w, err := s.importPeerOpenPGP(ctx, p.address, *p.pgp)
-			if err != nil {
+			if w, err = s.importPeerOpenPGP(ctx, p.address, *p.pgp, st.Peers); err != nil {
 				return err
 			}
 			rep.Warnings = append(rep.Warnings, w...)
@@ -213,31 +217,46 @@ func (c *Configurator) importProfile(ctx context.Context, tools nss, dir string,
 		if p.leaf != nil && !nssOK {
 			rep.Deferred = append(rep.Deferred, fmt.Sprintf("%s: S/MIME certificate of %s waits until Thunderbird has started once with this profile (no %s yet)", dir, p.address, certDB))
 		} else if p.leaf != nil {
-			if err := s.importPeerCert(ctx, tools, c.opts.InstallDir, p.address, p.leaf); err != nil {
+			if w, err = s.importPeerCert(ctx, tools, c.opts.InstallDir, p.address, p.leaf, st.Peers); err != nil {
 				return err
 			}
+			rep.Warnings = append(rep.Warnings, w...)
 		}
 	}
 	if len(s.changed) == 0 {
 		return nil
 	}
-	if err := s.commit(c.opts.Now(), st, nil, manifest{Address: "(correspondents)", Actions: s.actions, Prefs: st.Prefs}); err != nil {
+	if err := s.commit(c.opts.Now(), st, nil, manifest{Address: peersManifest, Actions: s.actions, Prefs: st.Prefs}); err != nil {
 		return err
 	}
 	rep.Actions = append(rep.Actions, s.actions...)
 	return nil
 }
 
+// peersManifest is the Address of the backup manifests of ImportPeers and
+// RevertPeers.
+const peersManifest = "(correspondents)"
+
 // importPeerOpenPGP puts the key into the staged pubring.gpg and accepts it
-// as unverified for address, unless a decision about it exists. It returns
-// warnings for keys it could not make usable.
-func (s *stage) importPeerOpenPGP(ctx context.Context, address string, b keyBlock) ([]string, error) {
+// as unverified for address, unless a decision about it exists, and
+// records in imp what it wrote and what that replaced. It returns warnings
+// for keys it could not make usable.
+func (s *stage) importPeerOpenPGP(ctx context.Context, address string, b keyBlock, imp *peerImports) ([]string, error) {
 	sec, err := s.readKeyring(secringFile)
 	if err != nil {
 		return nil, err
 	}
 	if _, own := findKey(sec, b.fingerprint); own {
 		return []string{fmt.Sprintf("%s: OpenPGP key %s of %s is one of this profile's own keys; left alone", s.profile, b.fingerprint, address)}, nil
+	}
+	db, err := s.stagedAcceptance(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	d, err := decision(ctx, db, b.fingerprint)
+	if err != nil {
+		return nil, err
 	}
 	pub, err := s.readKeyring(pubringFile)
 	if err != nil {
@@ -247,27 +266,41 @@ func (s *stage) importPeerOpenPGP(ctx context.Context, address string, b keyBloc
 		if err := s.write(pubringFile, withKey(pub, b)); err != nil {
 			return nil, err
 		}
+		rec := imp.addPeerKey(address, b.fingerprint, d)
+		if rec.Wrote == "" || !ok || digest(old.raw) != rec.Wrote {
+			// What is there now is not what endymail wrote: it is what
+			// a revert must bring back.
+			rec.Prior = nil
+			if ok {
+				rec.Prior = old.raw
+			}
+		}
+		rec.Wrote = digest(b.raw)
 		s.did("%s: added OpenPGP public key %s of %s to %s", s.profile, b.fingerprint, address, pubringFile)
 	}
-	return s.acceptUnverified(ctx, address, b.fingerprint)
+	if d != "" {
+		return nil, nil
+	}
+	return s.acceptUnverified(ctx, db, address, b.fingerprint, imp)
 }
 
-// acceptUnverified records (fpr, 'unverified') and (fpr, address) in the
-// staged openpgp.sqlite when Thunderbird has no decision about fpr. When
-// the user accepted another key for the address, ours stays undecided.
-func (s *stage) acceptUnverified(ctx context.Context, address, fpr string) ([]string, error) {
+// stagedAcceptance opens the staged copy of openpgp.sqlite.
+func (s *stage) stagedAcceptance(ctx context.Context) (*sql.DB, error) {
 	if _, err := s.copyIn(acceptanceDB); err != nil {
 		return nil, err
 	}
-	db, err := openAcceptance(ctx, s.path(acceptanceDB))
-	if err != nil {
-		return nil, err
-	}
-	defer db.Close()
-	d, err := decision(ctx, db, fpr)
-	if err != nil || d != "" {
-		return nil, err
-	}
+	return openAcceptance(ctx, s.path(acceptanceDB))
+}
+
+func digest(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// acceptUnverified records (fpr, 'unverified') and (fpr, address) in the
+// staged openpgp.sqlite, which has no decision about fpr. When the user
+// accepted another key for the address, ours stays undecided.
+func (s *stage) acceptUnverified(ctx context.Context, db *sql.DB, address, fpr string, imp *peerImports) ([]string, error) {
 	other, err := otherAccepted(ctx, db, address, fpr)
 	if err != nil {
 		return nil, err
@@ -284,12 +317,20 @@ func (s *stage) acceptUnverified(ctx context.Context, address, fpr string) ([]st
 	if _, err := tx.ExecContext(ctx, `insert into acceptance_decision (fpr, decision) values (?, ?)`, lower, decisionUnverified); err != nil {
 		return nil, fmt.Errorf("%s: %w", acceptanceDB, err)
 	}
-	if _, err := tx.ExecContext(ctx, `insert or ignore into acceptance_email (fpr, email) values (?, ?)`, lower, address); err != nil {
+	res, err := tx.ExecContext(ctx, `insert or ignore into acceptance_email (fpr, email) values (?, ?)`, lower, address)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", acceptanceDB, err)
+	}
+	added, err := res.RowsAffected()
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w", acceptanceDB, err)
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("%s: %w", acceptanceDB, err)
 	}
+	rec := imp.addPeerKey(address, fpr, "")
+	rec.Email = added == 1 || rec.Accepted && rec.Email
+	rec.Accepted, rec.Decision = true, decisionUnverified
 	s.changed[acceptanceDB] = true
 	s.did("%s: accepted OpenPGP key %s for %s as unverified", s.profile, fpr, address)
 	return nil, nil
@@ -312,78 +353,137 @@ func otherAccepted(ctx context.Context, db *sql.DB, address, fpr string) (string
 }
 
 // importPeerCert adds the peer's leaf to the staged NSS database with
-// [peerTrust], unless it is there with that trust already. The check goes by
-// the certificate itself, not our nickname: NSS keeps the nickname a
-// certificate already has (Thunderbird files certificates from signed mail
-// it received under its own names). Such a certificate that the profile's
-// trust already accepts for encryption gets no trust of its own: that
-// would outlive the user's trust in its CA.
-func (s *stage) importPeerCert(ctx context.Context, tools nss, installDir, address string, leaf *x509.Certificate) error {
+// [peerTrust], unless it is trusted for mail already, and records in imp
+// the trust it had. The check goes by the certificate itself, not our
+// nickname: NSS keeps the nickname a certificate already has (Thunderbird
+// files certificates from signed mail it received under its own names).
+// Such a certificate that the profile's trust already accepts for
+// encryption gets no trust of its own: that would outlive the user's trust
+// in its CA. A certificate endymail trusted whose trust the user took back
+// stays as the user left it.
+func (s *stage) importPeerCert(ctx context.Context, tools nss, installDir, address string, leaf *x509.Certificate, imp *peerImports) ([]string, error) {
 	if err := s.stageNSS(ctx, tools); err != nil {
-		return err
+		return nil, err
 	}
-	present, trusted, err := tools.mailTrust(ctx, s.dir, address, leaf)
-	if err != nil || trusted {
-		return err
+	trust, present, err := tools.mailTrust(ctx, s.dir, address, leaf)
+	if err != nil || present && mailTrusted(trust) {
+		return nil, err
+	}
+	rec := imp.peerCert(leaf.Raw)
+	if rec != nil && present {
+		return []string{fmt.Sprintf("%s: the trust of %s's S/MIME certificate was changed to %q after endymail set it; left as it is", s.profile, address, trust)}, nil
 	}
 	if present {
 		if ok, err := acceptedForMail(ctx, tools, s.dir, installDir, leaf.Raw); err != nil || ok {
-			return err
+			return nil, err
 		}
 	}
 	nick := peerNick(address, leaf.Raw)
 	if err := tools.addCert(ctx, s.dir, nick, peerTrust, leaf.Raw); err != nil {
-		return err
+		return nil, err
 	}
+	if rec == nil {
+		imp.SMIME = append(imp.SMIME, peerCertRecord{Address: address, DER: leaf.Raw})
+		rec = &imp.SMIME[len(imp.SMIME)-1]
+	}
+	rec.Nick, rec.PriorTrust = nick, ""
 	if present {
+		rec.PriorTrust = trust
 		s.nssChanged("%s: trusted %s's S/MIME certificate for mail (%s, this certificate only)", s.profile, address, peerTrust)
 	} else {
 		s.nssChanged("%s: added %s's S/MIME certificate as %q, trusted for mail as this certificate only (%s)", s.profile, address, nick, peerTrust)
 	}
-	return nil
+	return nil, nil
 }
 
-// mailTrust reports whether leaf is in the database, and whether it is
-// trusted for mail, from `certutil -L --email address`: one block per
-// certificate, each with its SHA-256 fingerprint and its trust flags.
-func (t *nssTools) mailTrust(ctx context.Context, dir, address string, leaf *x509.Certificate) (present, trusted bool, err error) {
+// mailTrusted reports whether NSS trust flags trust a certificate for mail.
+func mailTrusted(trust string) bool {
+	f := strings.Split(trust, ",")
+	return len(f) == 3 && strings.Contains(f[1], "C")
+}
+
+// mailTrust returns leaf's trust flags (as certutil -t takes them) and
+// whether it is in the database at all, from `certutil -L --email address`:
+// one block per certificate, each with its SHA-256 fingerprint and its
+// trust flags.
+func (t *nssTools) mailTrust(ctx context.Context, dir, address string, leaf *x509.Certificate) (trust string, present bool, err error) {
 	out, err := t.run(ctx, nil, t.certutil, "-L", "-d", dbArg(dir), "--email", address)
 	if err != nil {
 		if strings.Contains(err.Error(), "Could not find certificates") {
-			return false, false, nil
+			return "", false, nil
 		}
-		return false, false, err
+		return "", false, err
 	}
 	sum := sha256.Sum256(leaf.Raw)
 	want := colonHex(sum[:])
 	for _, block := range strings.Split(string(out), "Certificate:\n") {
-		fpr, flags := certBlock(block)
-		if fpr == want {
-			return true, strings.Contains(flags, "Trusted CA"), nil
+		if fpr, trust := certBlock(block); fpr == want {
+			return trust, true, nil
 		}
 	}
-	return false, false, nil
+	return "", false, nil
 }
 
-// certBlock picks the SHA-256 fingerprint and the e-mail trust flags out of
-// one certificate certutil printed.
-func certBlock(block string) (fpr, emailFlags string) {
+// certBlock picks the SHA-256 fingerprint and the trust flags out of one
+// certificate certutil printed. The flags are printed as words, one
+// section each for SSL, e-mail and object signing (NSS
+// SECU_PrintTrustFlags); they come back as the letters certutil -t takes,
+// "SSL,EMAIL,OBJSIGN".
+func certBlock(block string) (fpr, trust string) {
 	lines := strings.Split(block, "\n")
+	var sections [3][]string
+	cur := -1
 	for i := 0; i < len(lines); i++ {
-		switch strings.TrimSpace(lines[i]) {
+		line := strings.TrimSpace(lines[i])
+		switch line {
 		case "Fingerprint (SHA-256):":
 			for i+1 < len(lines) && strings.Count(lines[i+1], ":") > 0 && !strings.HasSuffix(strings.TrimSpace(lines[i+1]), ":") {
 				fpr += strings.TrimSpace(lines[i+1])
 				i++
 			}
+		case "SSL Flags:":
+			cur = 0
 		case "Email Flags:":
-			for i+1 < len(lines) && !strings.HasSuffix(strings.TrimSpace(lines[i+1]), "Flags:") && strings.TrimSpace(lines[i+1]) != "" {
-				emailFlags += strings.TrimSpace(lines[i+1]) + ";"
-				i++
+			cur = 1
+		case "Object Signing Flags:":
+			cur = 2
+		default:
+			if cur >= 0 && line != "" && !strings.HasSuffix(line, ":") {
+				sections[cur] = append(sections[cur], line)
+			} else if strings.HasSuffix(line, ":") || line == "" {
+				cur = -1
 			}
 		}
 	}
-	return fpr, emailFlags
+	return fpr, trustLetters(sections[0]) + "," + trustLetters(sections[1]) + "," + trustLetters(sections[2])
+}
+
+// trustLetters encodes the words NSS prints for one trust field the way
+// NSS's own EncodeFlags writes them (CERT_EncodeTrustString).
+func trustLetters(words []string) string {
+	has := map[string]bool{}
+	for _, w := range words {
+		has[w] = true
+	}
+	terminal := has["Terminal Record"] || has["Valid Peer"]
+	var out strings.Builder
+	for _, f := range []struct {
+		on     bool
+		letter string
+	}{
+		{has["Valid CA"] && !has["Trusted CA"] && !has["Trusted Client CA"], "c"},
+		{terminal && !has["Trusted"], "p"},
+		{has["Trusted CA"], "C"},
+		{has["Trusted Client CA"], "T"},
+		{has["Trusted"], "P"},
+		{has["User"], "u"},
+		{has["Warn When Sending"], "w"},
+	} {
+		if f.on {
+			out.WriteString(f.letter)
+		}
+	}
+	return out.String()
 }
 
 func colonHex(b []byte) string {

@@ -78,7 +78,6 @@ func TestImportPeersIntoThunderbird(t *testing.T) {
 	addCarolByBob(t, dir, bm, bobCAKey)
 
 	tb = tbtest.Start(t, dir, tbtest.Options{})
-	defer tb.Quit()
 	pk, err := tb.PeerKeys(ctx, bob, bm.OpenPGP.Fingerprint)
 	if err != nil {
 		t.Fatal(err)
@@ -97,6 +96,38 @@ func TestImportPeersIntoThunderbird(t *testing.T) {
 	}
 	sendAuto(t, ctx, tb, sink, 2, tbtest.SMIME)
 	checkOpenSSL(t, openssl, bm, am.SMIME.CA, lastMessage(t, ctx, sink, 2), "Auto for Bob smime.")
+	if err := tb.Quit(); err != nil {
+		t.Fatal(err)
+	}
+	checkRevertAfterRun(t, ctx, c, dir, bm.OpenPGP.Fingerprint)
+}
+
+// checkRevertAfterRun: once Thunderbird has run and used Bob's keys,
+// RevertPeers takes them out with no warning (Thunderbird left them as
+// endymail wrote them), and Thunderbird itself then finds neither key;
+// Alice's own keys and the certificates for carol that came "in mail"
+// stay.
+func checkRevertAfterRun(t *testing.T, ctx context.Context, c *thunderbird.Configurator, dir, fpr string) {
+	t.Helper()
+	r, err := c.RevertPeers(ctx)
+	if err != nil || !r.Changed() || len(r.Warnings) != 0 {
+		t.Fatalf("RevertPeers after Thunderbird ran: got %+v, %v; want actions and no warning", r, err)
+	}
+	trust := certTrust(t, dir)
+	for nick := range trust {
+		if strings.HasPrefix(nick, "endymail peer") {
+			t.Errorf("NSS database after RevertPeers: %q still there", nick)
+		}
+	}
+	if trust["carol by Bob's CA"] != ",," || trust["carol by Bob's leaf"] != ",," {
+		t.Errorf("NSS database after RevertPeers: got %v, want the two certificates for carol kept, untrusted", trust)
+	}
+	tb := tbtest.Start(t, dir, tbtest.Options{})
+	defer tb.Quit()
+	pk, err := tb.PeerKeys(ctx, bob, fpr)
+	if err != nil || pk.OpenPGPFound || pk.Acceptance != "" || pk.SMIMEFound {
+		t.Errorf("Thunderbird on Bob's keys after RevertPeers: got %+v, %v; want neither key", pk, err)
+	}
 }
 
 // aliceWithBobInAddressBook starts Thunderbird on a new profile with

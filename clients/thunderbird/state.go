@@ -1,6 +1,7 @@
 package thunderbird
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -35,6 +36,7 @@ type profileState struct {
 	Prefs     map[string]origPref   `json:"prefs"`               // pref → value before endymail first set it
 	Files     map[string]bool       `json:"files"`               // file → existed before endymail first wrote it
 	Addresses map[string]*addrState `json:"addresses,omitempty"` // lower-case address →
+	Peers     *peerImports          `json:"peers,omitempty"`     // correspondents' keys ImportPeers wrote
 }
 
 type origPref struct {
@@ -72,6 +74,74 @@ func (a *addrState) key(fpr string) *keyRecord {
 	}
 	return nil
 }
+
+// peerImports is what ImportPeers wrote into a profile, so that RevertPeers
+// can take it out and put back what it replaced, after any restart.
+type peerImports struct {
+	OpenPGP []peerKeyRecord  `json:"openpgp,omitempty"`
+	SMIME   []peerCertRecord `json:"smime,omitempty"`
+}
+
+// peerKeyRecord is one correspondent's OpenPGP key ImportPeers wrote.
+type peerKeyRecord struct {
+	Address     string `json:"address"`
+	Fingerprint string `json:"fingerprint"`
+	// Wrote is the SHA-256 (hex) of the key block endymail last wrote into
+	// pubring.gpg; "" when it wrote only the acceptance (the key was there).
+	Wrote string `json:"wrote,omitempty"`
+	// Prior is the block pubring.gpg held for the fingerprint before
+	// endymail wrote one; nil when there was none.
+	Prior []byte `json:"prior,omitempty"`
+	// Decision is the key's acceptance_decision as endymail left it:
+	// 'unverified' when it wrote it (Accepted), else what it found.
+	Decision string `json:"decision,omitempty"`
+	Accepted bool   `json:"accepted,omitempty"`
+	// Email is set when endymail added the (fingerprint, address) row.
+	Email bool `json:"email,omitempty"`
+}
+
+// peerCertRecord is one correspondent's S/MIME certificate ImportPeers
+// trusted.
+type peerCertRecord struct {
+	Address string `json:"address"`
+	DER     []byte `json:"der"`
+	Nick    string `json:"nick"` // the nickname endymail added it under
+	// PriorTrust is the certificate's trust before endymail's; "" when
+	// the certificate was not in the database.
+	PriorTrust string `json:"prior_trust,omitempty"`
+}
+
+// peerKey returns the record of fpr, or nil.
+func (p *peerImports) peerKey(fpr string) *peerKeyRecord {
+	for i := range p.OpenPGP {
+		if p.OpenPGP[i].Fingerprint == fpr {
+			return &p.OpenPGP[i]
+		}
+	}
+	return nil
+}
+
+// addPeerKey returns the record of fpr, adding one with the decision found
+// before endymail's first write.
+func (p *peerImports) addPeerKey(address, fpr, decision string) *peerKeyRecord {
+	if r := p.peerKey(fpr); r != nil {
+		return r
+	}
+	p.OpenPGP = append(p.OpenPGP, peerKeyRecord{Address: address, Fingerprint: fpr, Decision: decision})
+	return &p.OpenPGP[len(p.OpenPGP)-1]
+}
+
+// peerCert returns the record of the certificate der, or nil.
+func (p *peerImports) peerCert(der []byte) *peerCertRecord {
+	for i := range p.SMIME {
+		if bytes.Equal(p.SMIME[i].DER, der) {
+			return &p.SMIME[i]
+		}
+	}
+	return nil
+}
+
+func (p *peerImports) empty() bool { return p == nil || len(p.OpenPGP) == 0 && len(p.SMIME) == 0 }
 
 func loadState(dir string) (*profileState, error) {
 	st := &profileState{Version: 1, Prefs: map[string]origPref{}, Files: map[string]bool{}, Addresses: map[string]*addrState{}}

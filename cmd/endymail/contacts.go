@@ -10,7 +10,7 @@ import (
 )
 
 func init() {
-	register(&command{name: "contacts", summary: "list the mail clients' contacts and their keys; 'contacts sync' looks them up and imports them", run: runContacts})
+	register(&command{name: "contacts", summary: "list the mail clients' contacts and their keys; 'contacts sync' looks them up and imports them, 'contacts revert' takes them out again", run: runContacts})
 }
 
 // contactsView is the --json form of one client's result.
@@ -25,7 +25,7 @@ type contactsView struct {
 }
 
 func runContacts(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "contacts", "[sync] [--json] [--refresh] [--vks URL] [--no-wkd] [--home DIR]")
+	fs := newFlags(e, "contacts", "[sync|revert] [--json] [--refresh] [--vks URL] [--no-wkd] [--home DIR]")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	refresh := fs.Bool("refresh", false, "sync: ask the sources even when the cached answer is fresh")
 	vks := fs.String("vks", "", "sync: also ask the VKS keyserver at `URL`")
@@ -35,18 +35,24 @@ func runContacts(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	sync := len(pos) == 1 && pos[0] == "sync"
-	if len(pos) > 1 || len(pos) == 1 && !sync {
-		return usageErrorf("contacts takes no argument but 'sync'")
+	mode := "list"
+	if len(pos) == 1 {
+		mode = pos[0]
+	}
+	if len(pos) > 1 || mode != "list" && mode != "sync" && mode != "revert" {
+		return usageErrorf("contacts takes no argument but 'sync' or 'revert'")
 	}
 	a, err := openAgent(e, *home)
 	if err != nil {
 		return err
 	}
 	var results []agent.ContactsResult
-	if sync {
+	switch mode {
+	case "sync":
 		results, err = a.SyncContactsWith(ctx, agent.LookupOptions{VKS: *vks, NoWKD: *noWKD, Refresh: *refresh})
-	} else {
+	case "revert":
+		results, err = a.RevertPeers(ctx)
+	default:
 		results, err = a.ListContacts(ctx)
 	}
 	if errors.Is(err, agent.ErrNoContactsClient) {
@@ -63,12 +69,68 @@ func runContacts(ctx context.Context, e *env, args []string) error {
 		if err := printJSON(e, views); err != nil {
 			return err
 		}
-		return failures(results)
+	} else {
+		for _, r := range results {
+			if mode == "revert" {
+				printRevert(e, r)
+			} else {
+				printContacts(e, r, mode == "sync")
+			}
+		}
 	}
-	for _, r := range results {
-		printContacts(e, r, sync)
+	if mode == "revert" {
+		return revertFailures(results)
 	}
 	return failures(results)
+}
+
+// revertPeersIfLast takes the contacts' keys endymail imported out of the
+// mail clients once no address of the account is enabled any more
+// (`endymail disable` of the last one).
+func revertPeersIfLast(ctx context.Context, e *env, a *agent.Agent) error {
+	left, err := a.EnabledAddresses()
+	if err != nil || len(left) > 0 {
+		return err
+	}
+	results, err := a.RevertPeers(ctx)
+	if errors.Is(err, agent.ErrNoContactsClient) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(e.stdout, "no address is enabled any more: taking the contacts' keys endymail imported out of the mail clients")
+	for _, r := range results {
+		printRevert(e, r)
+	}
+	return failures(results) // a running client is reported, as for the address itself
+}
+
+// printRevert prints what RevertPeers did in one client.
+func printRevert(e *env, r agent.ContactsResult) {
+	switch {
+	case errors.Is(r.Err, clients.ErrClientRunning):
+		fmt.Fprintf(e.stdout, "%s: running; the contacts' keys stay until it is closed and 'endymail contacts revert' runs\n", r.Client)
+	case r.Err == nil && !r.Report.Changed():
+		fmt.Fprintf(e.stdout, "%s: no imported contacts' keys to take out\n", r.Client)
+	}
+	printReport(e, r)
+}
+
+// revertFailures joins the clients' errors, a running client's included:
+// nothing takes its imports out later.
+func revertFailures(results []agent.ContactsResult) error {
+	var errs []error
+	for _, r := range results {
+		if r.Err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", r.Client, r.Err))
+		}
+	}
+	err := errors.Join(errs...)
+	if errors.Is(err, clients.ErrClientRunning) {
+		return withHint(err, "close the mail client, then run 'endymail contacts revert'")
+	}
+	return err
 }
 
 func view(r agent.ContactsResult) contactsView {
@@ -109,6 +171,11 @@ func printContacts(e *env, r agent.ContactsResult, sync bool) {
 	case sync && r.Err == nil && !anyFound(r.Contacts):
 		fmt.Fprintf(e.stdout, "%s: no contact has a key to import\n", r.Client)
 	}
+	printReport(e, r)
+}
+
+// printReport prints a client's actions, deferred parts and warnings.
+func printReport(e *env, r agent.ContactsResult) {
 	for _, act := range r.Report.Actions {
 		fmt.Fprintf(e.stdout, "%s: %s\n", r.Client, act)
 	}

@@ -123,6 +123,17 @@ func TestContactsSyncEncryptsToBob(t *testing.T) {
 	}
 
 	checkBobDecrypts(t, ctx, sink, a, b)
+
+	// Disabling Alice's only address takes Bob's keys out of her profile.
+	out = a.run("disable", alice)
+	for _, want := range []string{"no address is enabled any more", "removed OpenPGP key " + bobFpr + " of " + bob, "removed " + bob + "'s S/MIME certificate"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("disable of the last address:\n%s\nwant %q", out, want)
+		}
+	}
+	if out := a.run("contacts", "revert"); !strings.Contains(out, "no imported contacts' keys to take out") {
+		t.Errorf("contacts revert after disable:\n%s\nwant nothing left to take out", out)
+	}
 }
 
 // checkBobDecrypts decrypts the two messages at the sink with Bob's keys

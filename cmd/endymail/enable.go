@@ -13,7 +13,7 @@ import (
 
 func init() {
 	register(&command{name: "enable", summary: "make and publish S/MIME and OpenPGP keys for an address", run: runEnable})
-	register(&command{name: "disable", summary: "stop using an address (keys kept for old mail unless --forget)", run: runDisable})
+	register(&command{name: "disable", summary: "stop using an address (keys kept for old mail unless --forget); the last one also takes the contacts' keys endymail imported out of the mail clients", run: runDisable})
 }
 
 var smimeKeyTypes = map[string]smime.KeyType{"rsa3072": smime.RSA3072, "rsa2048": smime.RSA2048, "p256": smime.P256}
@@ -91,7 +91,8 @@ func runDisable(ctx context.Context, e *env, args []string) error {
 	default:
 		fmt.Fprintf(e.stdout, "disabled %s; its keys stay for reading old mail\n", res.Address)
 	}
-	return reportReverts(e, a.RevertAddress(ctx, res.Address))
+	err = reportReverts(e, a.RevertAddress(ctx, res.Address))
+	return errors.Join(err, revertPeersIfLast(ctx, e, a))
 }
 
 func validPrefer(p string) bool {
