@@ -76,3 +76,13 @@ func TestAddBuiltinRootsLibBackend(t *testing.T) {
 	withLibBackend(t)
 	TestAddBuiltinRoots(t)
 }
+
+func TestRevertPeersSMIMELibBackend(t *testing.T) {
+	withLibBackend(t)
+	TestRevertPeersSMIME(t)
+}
+
+func TestRevertPeersRotatedCertificateLibBackend(t *testing.T) {
+	withLibBackend(t)
+	TestRevertPeersRotatedCertificate(t)
+}
