@@ -15,13 +15,16 @@ import (
 
 	"github.com/endymail/endymail/clients/thunderbird/tbtest"
 	"github.com/endymail/endymail/internal/interop"
+	"github.com/endymail/endymail/internal/winetest"
 	"github.com/endymail/endymail/smime"
 )
 
 func TestMain(m *testing.M) {
 	crashForTest()
 	ServeIfHelper()
-	os.Exit(m.Run())
+	code := m.Run()
+	winetest.Cleanup()
+	os.Exit(code)
 }
 
 // libDir returns Thunderbird's NSS folder, or skips naming the package.
