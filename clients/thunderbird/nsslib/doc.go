@@ -27,13 +27,15 @@
 // error name (SEC_ERROR_BAD_PASSWORD, …); a damaged database is
 // [ErrBadDatabase].
 //
-// Tested on Linux only, against Thunderbird's own libnss3.so and checked
-// against the real certutil and pk12util reading the same database. The
-// Windows loader (load_windows.go: LoadLibraryEx with
-// LOAD_WITH_ALTERED_SEARCH_PATH, so that nss3.dll finds mozglue.dll and
-// softokn3.dll beside it) builds and vets but has never run against a real
+// Tested on Linux, against Thunderbird's own libnss3.so and checked
+// against the real certutil, pk12util, pwdecrypt, modutil and vfychain
+// reading the same database. The Windows loader (load_windows.go:
+// LoadLibraryEx with LOAD_WITH_ALTERED_SEARCH_PATH, so that nss3.dll finds
+// mozglue.dll and softokn3.dll beside it) has never run against a real
 // nss3.dll: no Thunderbird-for-Windows NSS was available, under Wine or
-// otherwise. Everything past loading is the same code as on Linux. Not
+// otherwise. Under Wine, TestWineLoader runs only the Windows build's
+// helper process and loader, against a stand-in nss3.dll that exports
+// nothing. Everything past loading is the same code as on Linux. Not
 // checked there either: whether Windows' NSS takes the UTF-8 database
 // path that NSS_Initialize gets for a profile under a non-ASCII user name.
 // macOS (libnss3.dylib from Thunderbird.app) is likewise built and vetted,
