@@ -100,12 +100,13 @@ func (n *nssLib) openPGPPassphrase(ctx context.Context, dir string, enc []byte) 
 		return nil, fmt.Errorf("%s is not base64 of an SDR blob: %w", passphraseFile, clients.ErrCorrupt)
 	}
 	r, err := n.one(ctx, dir, nsslib.Op{Kind: nsslib.Decrypt, Data: blob})
-	if ne := (*nsslib.Error)(nil); errors.As(err, &ne) {
+	var nssErr *nsslib.Error
+	switch {
+	case errors.As(err, &nssErr): // NSS refused the blob, as pwdecrypt would
 		return nil, fmt.Errorf("could not decrypt %s with its key4.db (damaged file?): %w: %w", passphraseFile, err, clients.ErrCorrupt)
-	} else if err != nil {
+	case err != nil:
 		return nil, err
-	}
-	if len(r.Plain) == 0 {
+	case len(r.Plain) == 0:
 		return nil, fmt.Errorf("%s decrypts to nothing: %w", passphraseFile, clients.ErrCorrupt)
 	}
 	return r.Plain, nil
