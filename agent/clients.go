@@ -6,6 +6,8 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/endymail/endymail/clients"
 	"github.com/endymail/endymail/mesh/proto"
@@ -69,7 +71,9 @@ func (a *Agent) RevertAddress(ctx context.Context, address string) []ClientResul
 }
 
 // Configure applies every enabled address of the account to the local
-// clients (what `endymail configure` and the agent's reconcile loop run).
+// clients, and reverts every address disabled since, wherever it was
+// disabled (what `endymail configure` and the agent's reconcile loop run).
+// A revert that had nothing to do is left out of the result.
 func (a *Agent) Configure(ctx context.Context) (map[string][]ClientResult, error) {
 	s, err := a.open()
 	if err != nil {
@@ -82,7 +86,30 @@ func (a *Agent) Configure(ctx context.Context) (map[string][]ClientResult, error
 	for addr := range s.st.Published {
 		out[addr] = a.configure(ctx, s, addr)
 	}
+	for _, addr := range disabledAddresses(s.st) {
+		if rs := a.RevertAddress(ctx, addr); anyChangeOrError(rs) {
+			out[addr] = rs
+		}
+	}
 	return out, nil
+}
+
+// disabledAddresses are the addresses that have a key bundle but are not
+// published: Enable seals the bundle and publishes in one append, Disable
+// unpublishes, so these were disabled (on this device or another).
+func disabledAddresses(st *proto.State) []string {
+	var out []string
+	for name := range st.Bundles {
+		if addr, ok := strings.CutPrefix(name, addressBundle("")); ok && st.Published[addr] == nil {
+			out = append(out, addr)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func anyChangeOrError(rs []ClientResult) bool {
+	return slices.ContainsFunc(rs, func(r ClientResult) bool { return r.Err != nil || r.Report.Changed() })
 }
 
 // Identities lists the sending identities of every local client.

@@ -147,6 +147,9 @@ type Configurator interface {
 	// actions.
 	Apply(ctx context.Context, m Material) (Report, error)
 	// Revert restores, for every identity with address, what was there
-	// before the first Apply, and removes the keys Apply added.
+	// before the first Apply, and removes the keys Apply added. An address
+	// the client holds no change of is a no-op that succeeds even while the
+	// client runs (the agent reverts addresses disabled on another device
+	// on every device, most of which never configured them).
 	Revert(ctx context.Context, address string) (Report, error)
 }

@@ -14,7 +14,7 @@ import (
 // how often the agent reads it.
 type contactsRecorder struct {
 	*recorder
-	reads atomic.Int32
+	reads, reverts atomic.Int32
 }
 
 var _ clients.Contacts = (*contactsRecorder)(nil)
@@ -29,11 +29,13 @@ func (c *contactsRecorder) ImportPeers(context.Context, []clients.Peer) (clients
 }
 
 func (c *contactsRecorder) RevertPeers(context.Context) (clients.Report, error) {
+	c.reverts.Add(1)
 	return clients.Report{}, nil
 }
 
-// The daemon syncs the contacts' keys while an address is enabled, and
-// not once the last one is disabled (which reverted the imports).
+// The daemon syncs the contacts' keys while an address is enabled; once the
+// last one is disabled (here or on another device) it reverts the imports
+// instead.
 func TestContactsSyncOnlyWhileAnAddressIsEnabled(t *testing.T) {
 	m := startMesh(t)
 	a := newAdmin(t, m.URL())
@@ -46,8 +48,8 @@ func TestContactsSyncOnlyWhileAnAddressIsEnabled(t *testing.T) {
 	if _, err := d.Reconcile(ctxT(t), "asked by the CLI"); err != nil {
 		t.Fatal(err)
 	}
-	if n := cr.reads.Load(); n == 0 {
-		t.Fatalf("with %s enabled: the address book was read %d times, want at least once", alice, n)
+	if n, r := cr.reads.Load(), cr.reverts.Load(); n == 0 || r != 0 {
+		t.Fatalf("with %s enabled: the address book was read %d times, imports reverted %d times; want at least once and never", alice, n, r)
 	}
 	if _, err := a.Disable(ctxT(t), alice, false); err != nil {
 		t.Fatal(err)
@@ -58,5 +60,8 @@ func TestContactsSyncOnlyWhileAnAddressIsEnabled(t *testing.T) {
 	}
 	if n := cr.reads.Load(); n != before {
 		t.Errorf("with no address enabled: the address book was read %d more times, want no sync", n-before)
+	}
+	if n := cr.reverts.Load(); n == 0 {
+		t.Errorf("with no address enabled: RevertPeers called %d times, want at least once", n)
 	}
 }

@@ -169,6 +169,25 @@ func connectB(t *testing.T, m *mesh, a *agent.Agent, rec *recorder) *agent.Agent
 	return b
 }
 
+// An address disabled on A is taken out of B's clients by B's agent: the
+// unpublish in the log reaches B through its long poll.
+func TestAddressDisabledElsewhereIsReverted(t *testing.T) {
+	m := startMesh(t)
+	a := newAdmin(t, m.URL())
+	rec := newRecorder(alice)
+	b := connectB(t, m, a, rec)
+	runDaemon(t, b, daemon.Config{})
+	rec.waitApplied(t, alice, 20*time.Second)
+	if _, err := a.Disable(ctxT(t), alice, false); err != nil {
+		t.Fatal(err)
+	}
+	rec.waitApplied(t, "reverted "+alice, 20*time.Second)
+	if _, err := a.Enable(ctxT(t), agent.EnableOptions{Address: alice}); err != nil {
+		t.Fatal(err)
+	}
+	rec.waitApplied(t, alice, 20*time.Second)
+}
+
 // The agent restarts and the service restarts or is unreachable for a
 // while: each time the agent recovers and converges.
 func TestRecoversFromRestartsAndOutages(t *testing.T) {

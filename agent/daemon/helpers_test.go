@@ -2,7 +2,6 @@ package daemon_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -156,8 +155,21 @@ func (r *recorder) Apply(ctx context.Context, m clients.Material) (clients.Repor
 	return clients.Report{Actions: []string{"configured " + m.Address}}, nil
 }
 
+// Revert forgets what Apply recorded for address, following the
+// clients.Configurator contract: a no-op, even while running, when nothing
+// is recorded.
 func (r *recorder) Revert(ctx context.Context, address string) (clients.Report, error) {
-	return clients.Report{}, errors.ErrUnsupported
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.applied[address] == "" {
+		return clients.Report{}, nil
+	}
+	if r.running {
+		return clients.Report{}, fmt.Errorf("recorder: %w", clients.ErrClientRunning)
+	}
+	delete(r.applied, address)
+	r.calls <- "reverted " + address
+	return clients.Report{Actions: []string{"reverted " + address}}, nil
 }
 
 func (r *recorder) set(f func(r *recorder)) {

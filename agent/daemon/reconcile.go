@@ -66,31 +66,34 @@ func (d *Daemon) Reconcile(ctx context.Context, reason string) (map[string][]age
 }
 
 // syncContacts looks up the keys of the clients' contacts and imports what
-// it finds, while at least one address is enabled: once the last one is
-// disabled (which reverts the imports), nothing is imported again. It
-// never fails the pass: a contact without a key, or a client that is
-// running, is tried again on the next pass (lookups are cached).
+// it finds, while at least one address is enabled; once none is (the last
+// one disabled here or on another device) it takes the imported keys out
+// again, as `endymail disable` does. It never fails the pass: a contact
+// without a key, or a client that is running, is tried again on the next
+// pass (lookups are cached).
 func (d *Daemon) syncContacts(ctx context.Context) {
 	enabled, err := d.cfg.Agent.EnabledAddresses()
-	if err != nil || len(enabled) == 0 {
-		if err != nil {
-			d.log.Warn("contacts", "err", err)
-		}
+	if err != nil {
+		d.log.Warn("contacts", "err", err)
 		return
 	}
-	results, err := d.cfg.Agent.SyncContacts(ctx)
+	what, sync := "importing contacts' keys", d.cfg.Agent.SyncContacts
+	if len(enabled) == 0 {
+		what, sync = "taking contacts' keys out (no address enabled)", d.cfg.Agent.RevertPeers
+	}
+	results, err := sync(ctx)
 	if err != nil {
 		if !errors.Is(err, agent.ErrNoContactsClient) {
-			d.log.Warn("contacts", "err", err)
+			d.log.Warn(what, "err", err)
 		}
 		return
 	}
 	for _, r := range results {
 		if r.Err != nil && !errors.Is(r.Err, clients.ErrClientRunning) {
-			d.log.Warn("importing contacts' keys", "client", r.Client, "err", r.Err)
+			d.log.Warn(what, "client", r.Client, "err", r.Err)
 		}
 		for _, act := range r.Report.Actions {
-			d.log.Info("contacts' keys", "client", r.Client, "action", act)
+			d.log.Info(what, "client", r.Client, "action", act)
 		}
 	}
 }

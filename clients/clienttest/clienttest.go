@@ -158,15 +158,22 @@ func testRunning(t *testing.T, c clients.Configurator, f Fixture) {
 	if !errors.Is(err, clients.ErrClientRunning) {
 		t.Errorf("Apply while running: got error %v, want ErrClientRunning", err)
 	}
+	if r, err := c.Revert(ctx, f.Material.Address); err != nil || r.Changed() {
+		t.Errorf("Revert of a never-configured address while running: got %v, actions %q; want a no-op", err, r.Actions)
+	}
+	stop()
+	same(t, "Apply while running", before, f.Snapshot(t))
+	if _, err := c.Apply(ctx, f.Material); err != nil {
+		t.Fatalf("Apply after the client stopped: %v", err)
+	}
+	applied := f.Snapshot(t)
+	stop = f.Run(t)
 	_, err = c.Revert(ctx, f.Material.Address)
 	if !errors.Is(err, clients.ErrClientRunning) {
 		t.Errorf("Revert while running: got error %v, want ErrClientRunning", err)
 	}
 	stop()
-	same(t, "Apply while running", before, f.Snapshot(t))
-	if _, err := c.Apply(ctx, f.Material); err != nil {
-		t.Errorf("Apply after the client stopped: %v", err)
-	}
+	same(t, "Revert while running", applied, f.Snapshot(t))
 }
 
 func testCorrupt(t *testing.T, c clients.Configurator, f Fixture) {

@@ -25,9 +25,6 @@ func (c *Configurator) Revert(ctx context.Context, address string) (clients.Repo
 	if err != nil || !exists {
 		return rep, err
 	}
-	if err := checkNotLocked(g.home); err != nil {
-		return rep, err
-	}
 	st, err := loadState(g.home)
 	if err != nil {
 		return rep, err
@@ -35,7 +32,10 @@ func (c *Configurator) Revert(ctx context.Context, address string) (clients.Repo
 	addr := strings.ToLower(strings.TrimSpace(address))
 	recs := st.Addresses[addr]
 	if len(recs) == 0 {
-		return rep, nil
+		return rep, nil // nothing of ours: the keyring may stay in use
+	}
+	if err := checkNotLocked(g.home); err != nil {
+		return rep, err
 	}
 	if err := checkKeyboxFile(g.home); err != nil {
 		return rep, err

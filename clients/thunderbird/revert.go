@@ -27,9 +27,6 @@ func (c *Configurator) Revert(ctx context.Context, address string) (clients.Repo
 	key := strings.ToLower(strings.TrimSpace(address))
 	var todo []string
 	for _, dir := range dirs {
-		if err := checkNotRunning(dir); err != nil {
-			return rep, err
-		}
 		st, err := loadState(dir)
 		if err != nil {
 			return rep, err
@@ -39,7 +36,12 @@ func (c *Configurator) Revert(ctx context.Context, address string) (clients.Repo
 		}
 	}
 	if len(todo) == 0 {
-		return rep, nil
+		return rep, nil // nothing of ours: no need for Thunderbird to be closed
+	}
+	for _, dir := range todo {
+		if err := checkNotRunning(dir); err != nil {
+			return rep, err
+		}
 	}
 	tools, err := findNSS(c.opts.InstallDir)
 	if err != nil {

@@ -168,12 +168,12 @@ func (c *Configurator) Revert(ctx context.Context, address string) (clients.Repo
 		return rep, err
 	}
 	defer unlock()
-	sys, err := c.ready(ctx)
-	if err != nil {
-		return rep, err
-	}
 	rec, err := st.load(address)
 	if err != nil || rec == nil {
+		return rep, err // nothing of ours: the clients may stay open
+	}
+	sys, err := c.ready(ctx)
+	if err != nil {
 		return rep, err
 	}
 	errs := []error{sys.Revert(&rec.Undo)}
