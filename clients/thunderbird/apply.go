@@ -87,10 +87,11 @@ type smimeResult struct {
 }
 
 func (c *Configurator) applyProfile(ctx context.Context, tools nssDB, t target, m clients.Material, rep *clients.Report) error {
-	st, err := loadState(t.dir)
+	st, unlock, err := lockState(t.dir)
 	if err != nil {
 		return err
 	}
+	defer unlock()
 	before := st.marshal()
 	s, err := newStage(t.dir)
 	if err != nil {

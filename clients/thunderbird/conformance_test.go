@@ -121,3 +121,37 @@ func TestHelperHoldLock(t *testing.T) {
 	fmt.Println("locked")
 	io.Copy(io.Discard, os.Stdin)
 }
+
+// The agent and a CLI command apply the same address to one profile at
+// once (two configurators): the state lock makes one do the work and the
+// other find it done, and one Revert restores the profile; without the
+// lock each recorded the other's change as the original.
+func TestConcurrentApplyThenRevert(t *testing.T) {
+	m := testMaterial(t, testAddress)
+	for round := range 3 {
+		dir := startedProfile(t)
+		before := snapshot(t, dir)
+		errs := make(chan error, 2)
+		for range 2 {
+			go func() {
+				_, err := New(Options{Profiles: []string{dir}}).Apply(t.Context(), m)
+				errs <- err
+			}()
+		}
+		for range 2 {
+			if err := <-errs; err != nil {
+				t.Fatalf("round %d: apply: %v", round, err)
+			}
+		}
+		checkApplied(t, dir, m)
+		if _, err := New(Options{Profiles: []string{dir}}).Revert(t.Context(), testAddress); err != nil {
+			t.Fatalf("round %d: revert: %v", round, err)
+		}
+		after := snapshot(t, dir)
+		for k, v := range before {
+			if string(after[k]) != string(v) {
+				t.Errorf("round %d: %s differs after two concurrent applies and a revert:\n got %s\nwant %s", round, k, after[k], v)
+			}
+		}
+	}
+}

@@ -190,10 +190,11 @@ func checkPeerLeaf(addr string, c *x509.Certificate) error {
 // importProfile stages every peer's keys for one profile and commits them
 // with the record of what was written (profileState.Peers).
 func (c *Configurator) importProfile(ctx context.Context, tools nss, dir string, peers []peerKeys, rep *clients.Report) error {
-	st, err := loadState(dir)
+	st, unlock, err := lockState(dir)
 	if err != nil {
 		return err
 	}
+	defer unlock()
 	if st.Peers == nil {
 		st.Peers = &peerImports{}
 	}

@@ -56,10 +56,11 @@ func (c *Configurator) Revert(ctx context.Context, address string) (clients.Repo
 }
 
 func (c *Configurator) revertProfile(ctx context.Context, tools nssDB, dir, key string, rep *clients.Report) error {
-	st, err := loadState(dir)
+	st, unlock, err := lockState(dir)
 	if err != nil {
 		return err
 	}
+	defer unlock()
 	pf, err := readPrefs(dir)
 	if err != nil {
 		return err
@@ -233,10 +234,11 @@ func (c *Configurator) RevertPeers(ctx context.Context) (clients.Report, error) 
 }
 
 func (c *Configurator) revertPeersProfile(ctx context.Context, tools nssDB, dir string, rep *clients.Report) error {
-	st, err := loadState(dir)
+	st, unlock, err := lockState(dir)
 	if err != nil {
 		return err
 	}
+	defer unlock()
 	s, err := newStage(dir)
 	if err != nil {
 		return err

@@ -2,6 +2,8 @@ package thunderbird
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +12,8 @@ import (
 	"path/filepath"
 	"slices"
 	"time"
+
+	"github.com/rogpeppe/go-internal/lockedfile"
 
 	"github.com/endymail/endymail/clients"
 )
@@ -142,6 +146,54 @@ func (p *peerImports) peerCert(der []byte) *peerCertRecord {
 }
 
 func (p *peerImports) empty() bool { return p == nil || len(p.OpenPGP) == 0 && len(p.SMIME) == 0 }
+
+// lockState takes endymail's own lock on the profile, held across processes
+// (the agent and a CLI command), and loads the state under it. Every change
+// to a profile (Apply, Revert, ImportPeers, RevertPeers) runs from its
+// loadState to its commit under this lock: two at once would each write a
+// state that lacks the other's record, and a later revert would miss what
+// the lost record named. It says nothing about Thunderbird, whose own lock
+// is checkNotRunning's business.
+func lockState(dir string) (*profileState, func(), error) {
+	path, err := stateLockFile(dir)
+	if err != nil {
+		return nil, nil, fmt.Errorf("lock endymail state of %s: %w", dir, err)
+	}
+	unlock, err := lockedfile.MutexAt(path).Lock()
+	if err != nil {
+		return nil, nil, fmt.Errorf("lock endymail state of %s: %w", dir, err)
+	}
+	st, err := loadState(dir)
+	if err != nil {
+		unlock()
+		return nil, nil, err
+	}
+	return st, unlock, nil
+}
+
+// stateLockFile is the lock file for the profile dir: outside the profile,
+// which a refused change must leave exactly as it was, in the user's own
+// cache folder (never a shared temp folder, where another user could plant
+// it), named by the profile's absolute path, symlinks resolved, so that
+// every process finds the same file.
+func stateLockFile(dir string) (string, error) {
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
+	if real, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = real
+	}
+	base, err := os.UserCacheDir()
+	if err != nil {
+		return "", err
+	}
+	base = filepath.Join(base, "endymail", "locks")
+	if err := os.MkdirAll(base, 0o700); err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256([]byte(dir))
+	return filepath.Join(base, "thunderbird-"+hex.EncodeToString(sum[:12])+".lock"), nil
+}
 
 func loadState(dir string) (*profileState, error) {
 	st := &profileState{Version: 1, Prefs: map[string]origPref{}, Files: map[string]bool{}, Addresses: map[string]*addrState{}}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -42,6 +43,10 @@ func ServeIfHelper() {
 		fmt.Fprintf(os.Stderr, "nss helper: %s=%q, want %d\n", HelperEnv, v, ProtocolVersion)
 		os.Exit(2)
 	}
+	// NSS and NSPR keep per-thread state (PR_GetError's code, NSPR's
+	// thread attachment): the whole session must stay on one OS thread, or
+	// an error code is read on another thread than the failing call ran.
+	runtime.LockOSThread()
 	os.Exit(serve(os.Stdin, os.Stdout))
 }
 

@@ -58,8 +58,11 @@ func TestSetTrustUnknownNickname(t *testing.T) {
 	db := newDB(t)
 	_, err := Run(context.Background(), libDir(t), db, Op{Kind: SetTrust, Nick: "nobody", Trust: ",C,"})
 	var e *Error
-	if !errors.As(err, &e) || e.Op != SetTrust || e.Name == "" {
-		t.Errorf("SetTrust of an unknown nickname: got %v, want an NSS error naming the operation", err)
+	// NSS's lookup may fail without setting an error code of its own, so
+	// the error is checked for the operation and the nickname, not for a
+	// code.
+	if !errors.As(err, &e) || e.Op != SetTrust || !strings.Contains(e.What, "nobody") {
+		t.Errorf("SetTrust of an unknown nickname: got %v, want an error naming the operation and the nickname", err)
 	}
 }
 
