@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/endymail/endymail/device"
@@ -40,12 +41,31 @@ func approver(s *session, seq uint64) string {
 	return "the account's root key"
 }
 
-// Connect asks to join the account of address from this (new) device. It
-// posts a connection request, calls showCode with the witness code the user
-// compares with the admin device's screen, and waits up to timeout for the
-// answer. On approval it verifies the log and every bundle wrapped to it.
-func (a *Agent) Connect(ctx context.Context, address, meshURL, deviceName string, timeout time.Duration, showCode func(code string)) (*ConnectResult, error) {
-	address, err := proto.NormalizeAddress(address)
+// ConnectOptions say which account to join, where, and as what.
+type ConnectOptions struct {
+	Address    string        // an address of the account
+	Mesh       string        // the mesh service's URL
+	DeviceName string        // this device's name, shown on the admin device
+	Timeout    time.Duration // how long to wait for the answer
+	// Account, when set, is the account fingerprint (UDF) the user read on
+	// an admin device (`endymail status`): the connection is refused before
+	// anything is posted if the mesh answers for the address with another
+	// account. Without it a hostile mesh could lead this device into an
+	// account of its own, whose "admin" approves it.
+	Account string
+}
+
+// ErrOtherAccount means the mesh answered for the address with another
+// account than the one pinned in ConnectOptions.Account.
+var ErrOtherAccount = errors.New("the mesh answers for this address with another account")
+
+// Connect asks to join the account of opt.Address from this (new) device.
+// It posts a connection request, calls showCode with the witness code the
+// user compares with the admin device's screen, and waits up to
+// opt.Timeout for the answer. On approval it verifies the log and every
+// bundle wrapped to it.
+func (a *Agent) Connect(ctx context.Context, opt ConnectOptions, showCode func(code string)) (*ConnectResult, error) {
+	address, err := proto.NormalizeAddress(opt.Address)
 	if err != nil {
 		return nil, err
 	}
@@ -54,11 +74,11 @@ func (a *Agent) Connect(ctx context.Context, address, meshURL, deviceName string
 	} else if err != nil && !errors.Is(err, device.ErrNoAccount) {
 		return nil, err
 	}
-	mc, err := client.New(meshURL)
+	mc, err := client.New(opt.Mesh)
 	if err != nil {
 		return nil, err
 	}
-	keys, err := a.deviceKeys(deviceName)
+	keys, err := a.deviceKeys(opt.DeviceName)
 	if err != nil {
 		return nil, err
 	}
@@ -66,13 +86,25 @@ func (a *Agent) Connect(ctx context.Context, address, meshURL, deviceName string
 	if err != nil {
 		return nil, err
 	}
+	if opt.Account != "" && !sameAccount(opt.Account, s.st.Account) {
+		return nil, fmt.Errorf("%w: %s is account %s, not %s", ErrOtherAccount, address, s.st.Account, opt.Account)
+	}
 	s.keys = keys
 	if err := a.postRequest(ctx, s, showCode); err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel := context.WithTimeout(ctx, opt.Timeout)
 	defer cancel()
 	return a.awaitAnswer(ctx, s)
+}
+
+// sameAccount compares account fingerprints as a user may type them:
+// case and the dashes between groups do not matter, and a prefix of at
+// least 20 characters (100 bits, as the witness code) is enough.
+func sameAccount(typed, account string) bool {
+	norm := func(s string) string { return strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(s), "-", "")) }
+	t, acct := norm(typed), norm(account)
+	return len(t) >= 20 && strings.HasPrefix(acct, t)
 }
 
 // postRequest signs and posts the connection request and shows the code.

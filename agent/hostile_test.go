@@ -78,7 +78,7 @@ func TestHostileLogRejected(t *testing.T) {
 			// Device C (fresh, like a new device) reads the whole log through the lie.
 			grow(t, a)
 			h.set(rewriteLog(c.edit))
-			_, err := openAgent(t).Connect(ctxT(t), alice, url, "c", 20*time.Second, func(string) { t.Error("code shown for a log that does not verify") })
+			_, err := openAgent(t).Connect(ctxT(t), ConnectOptions{Address: alice, Mesh: url, DeviceName: "c", Timeout: 20 * time.Second}, func(string) { t.Error("code shown for a log that does not verify") })
 			if !errors.Is(err, c.want) {
 				t.Errorf("fresh device: got %v, want %v", err, c.want)
 			}
@@ -209,7 +209,7 @@ func TestReplayedApprovalRejected(t *testing.T) {
 	}
 	h.mu.Unlock()
 	c := openAgent(t)
-	_, err = c.Connect(ctxT(t), alice, url, "tablet", 20*time.Second, func(string) {})
+	_, err = c.Connect(ctxT(t), ConnectOptions{Address: alice, Mesh: url, DeviceName: "tablet", Timeout: 20 * time.Second}, func(string) {})
 	if !errors.Is(err, proto.ErrRejected) {
 		t.Errorf("replayed approval: got %v, want ErrRejected", err)
 	}

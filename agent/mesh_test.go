@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -126,7 +127,7 @@ type connectDone struct {
 func startConnect(t *testing.T, b *Agent, url, name string) *connecting {
 	c := &connecting{code: make(chan string, 1), done: make(chan connectDone, 1)}
 	go func() {
-		r, err := b.Connect(ctxT(t), alice, url, name, 30*time.Second, func(code string) { c.code <- code })
+		r, err := b.Connect(ctxT(t), ConnectOptions{Address: alice, Mesh: url, DeviceName: name, Timeout: 30 * time.Second}, func(code string) { c.code <- code })
 		c.done <- connectDone{r, err, time.Now()}
 	}()
 	return c
@@ -211,5 +212,68 @@ func TestDenyTellsDevice(t *testing.T) {
 	}
 	if d := c.wait(t); d.err == nil || !errors.Is(d.err, ErrDenied) {
 		t.Errorf("connect after deny: got %v, want ErrDenied", d.err)
+	}
+}
+
+// A mesh that answers for alice with an account of its own (here: another
+// service where someone else registered alice first) cannot lead B into
+// it when B pins the account fingerprint read on A: nothing is posted
+// there. With the right fingerprint, typed in lower case with dashes and
+// only its first 24 characters, B connects as usual.
+func TestConnectPinnedAccount(t *testing.T) {
+	realURL, _ := startMesh(t)
+	evilURL, _ := startMesh(t)
+	a := openAgent(t)
+	res, err := a.Init(ctxT(t), alice, realURL, "laptop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	evil := openAgent(t)
+	if _, err := evil.Init(ctxT(t), alice, evilURL, "mallory"); err != nil {
+		t.Fatal(err)
+	}
+
+	b := openAgent(t)
+	opt := ConnectOptions{Address: alice, Mesh: evilURL, DeviceName: "phone", Timeout: 5 * time.Second, Account: res.Account}
+	_, err = b.Connect(ctxT(t), opt, func(string) { t.Error("a code was shown for the wrong account") })
+	if !errors.Is(err, ErrOtherAccount) {
+		t.Fatalf("connect through the other service: got %v, want ErrOtherAccount", err)
+	}
+	if reqs, err := evil.Pending(ctxT(t)); err != nil || len(reqs) != 0 {
+		t.Errorf("requests on the other account: got %d, %v; want none posted", len(reqs), err)
+	}
+
+	typed := strings.ToLower(res.Account[:24])
+	opt.Mesh, opt.Account, opt.Timeout = realURL, typed, 30*time.Second
+	codes := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		_, err := b.Connect(ctxT(t), opt, func(c string) { codes <- c })
+		done <- err
+	}()
+	if _, err := a.Approve(ctxT(t), ApproveOptions{Code: <-codes}); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Errorf("connect with the pinned account %q: %v", typed, err)
+	}
+}
+
+func TestSameAccount(t *testing.T) {
+	const acct = "MBCDE-FGHIJ-KLMNO-PQRST-UVWXY-Z2345"
+	for _, c := range []struct {
+		typed string
+		want  bool
+	}{
+		{acct, true},
+		{"mbcde-fghij-klmno-pqrst", true},
+		{"MBCDEFGHIJKLMNOPQRST", true},
+		{"MBCDE-FGHIJ-KLMNO-PQRS", false}, // 19 characters: too short to pin
+		{"MBCDE-FGHIJ-KLMNO-PQRSX", false},
+		{"", false},
+	} {
+		if got := sameAccount(c.typed, acct); got != c.want {
+			t.Errorf("sameAccount(%q): got %v, want %v", c.typed, got, c.want)
+		}
 	}
 }

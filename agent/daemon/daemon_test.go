@@ -269,7 +269,7 @@ func TestAgentCompletesInterruptedConnect(t *testing.T) {
 	code := make(chan string, 1)
 	done := make(chan error, 1)
 	go func() {
-		_, err := b.Connect(ctx, alice, m.URL(), "phone", time.Minute, func(c string) { code <- c; cancel() })
+		_, err := b.Connect(ctx, agent.ConnectOptions{Address: alice, Mesh: m.URL(), DeviceName: "phone", Timeout: time.Minute}, func(c string) { code <- c; cancel() })
 		done <- err
 	}()
 	got := <-code

@@ -244,7 +244,7 @@ type connecting struct {
 func startConnect(t *testing.T, b *agent.Agent, url, name string) *connecting {
 	c := &connecting{code: make(chan string, 1), done: make(chan error, 1)}
 	go func() {
-		_, err := b.Connect(ctxT(t), alice, url, name, 60*time.Second, func(code string) { c.code <- code })
+		_, err := b.Connect(ctxT(t), agent.ConnectOptions{Address: alice, Mesh: url, DeviceName: name, Timeout: 60 * time.Second}, func(code string) { c.code <- code })
 		c.done <- err
 	}()
 	return c

@@ -146,7 +146,7 @@ func demoConnect(ctx context.Context, out *demoOut, dir, meshURL string, a *agen
 	}
 	done := make(chan result, 1)
 	go func() {
-		r, err := b.Connect(ctx, demoAddress, meshURL, "phone", time.Minute, func(c string) { codeB <- c })
+		r, err := b.Connect(ctx, agent.ConnectOptions{Address: demoAddress, Mesh: meshURL, DeviceName: "phone", Timeout: time.Minute}, func(c string) { codeB <- c })
 		done <- result{r, err, time.Now()}
 	}()
 	var code string
