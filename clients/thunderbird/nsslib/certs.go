@@ -76,16 +76,21 @@ func (s *session) list() (map[string]string, error) {
 // certs returns the DER of every certificate under nick (none when the
 // nickname is unknown).
 func (s *session) certs(nick string) ([][]byte, error) {
-	list := s.l.findCertsFromNick(nick, nil)
+	return s.ders(s.l.findCertsFromNick(nick, nil)), nil
+}
+
+// ders returns the DER of every certificate in list, and frees it; a nil
+// list (NSS found none) is no certificate.
+func (s *session) ders(list ptr) [][]byte {
 	if list == nil {
-		return nil, nil
+		return nil
 	}
 	defer s.l.destroyCertList(list)
 	var ders [][]byte
 	listEach(list, func(cert, _ ptr) {
 		ders = append(ders, itemBytes(unsafe.Add(cert, certDER)))
 	})
-	return ders, nil
+	return ders
 }
 
 // addCert stores der under nick with trust, as certutil -A does: a

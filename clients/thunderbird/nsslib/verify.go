@@ -17,16 +17,7 @@ const (
 // byEmail returns the DER of every certificate NSS files under address
 // (none when it knows no such address).
 func (s *session) byEmail(address string) ([][]byte, error) {
-	list := s.l.findCertsByEmail(address, nil)
-	if list == nil {
-		return nil, nil
-	}
-	defer s.l.destroyCertList(list)
-	var ders [][]byte
-	listEach(list, func(cert, _ ptr) {
-		ders = append(ders, itemBytes(unsafe.Add(cert, certDER)))
-	})
-	return ders, nil
+	return s.ders(s.l.findCertsByEmail(address, nil)), nil
 }
 
 // addModule adds a PKCS#11 module to the database's pkcs11.txt, as
