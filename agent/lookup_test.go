@@ -5,36 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/endymail/endymail/lookup"
 	"github.com/endymail/endymail/mesh/proto"
-	"github.com/endymail/endymail/mesh/server"
-	"github.com/endymail/endymail/mesh/store/boltstore"
 	"github.com/endymail/endymail/smime"
 )
-
-// startWKDMesh runs the real mesh service with the Web Key Directory of
-// example.com and returns its handler and a plain loopback URL.
-func startWKDMesh(t *testing.T) (http.Handler, string) {
-	t.Helper()
-	st, err := boltstore.Open(filepath.Join(t.TempDir(), "mesh.db"), boltstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	srv, err := server.New(server.Config{Store: st, PoWBits: 4, WKDDomains: []string{"example.com"},
-		Limits: server.Limits{ClientRate: 1000, ClientBurst: 1000, AccountRate: 1000, AccountBurst: 1000}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv.Handler())
-	t.Cleanup(ts.Close)
-	return srv.Handler(), ts.URL
-}
 
 // enableAlice makes alice's account on the mesh at url and enables her
 // address; it returns her agent and the published OpenPGP fingerprint.

@@ -5,6 +5,7 @@ package autostart
 import (
 	"context"
 	"path/filepath"
+	"strings"
 )
 
 const unitFile = Name + ".service"
@@ -99,4 +100,25 @@ func status(ctx context.Context, opt Options) (*Result, error) {
 		return &Result{Method: "xdg-autostart", Installed: true, Files: []string{p}}, nil
 	}
 	return &Result{}, nil
+}
+
+// systemdUnit is the systemd user unit that runs the agent.
+func systemdUnit(exe string, args []string) []byte {
+	var b strings.Builder
+	b.WriteString("# " + Marker + "\n")
+	b.WriteString("[Unit]\nDescription=endymail agent: keeps mail clients set up for end-to-end encrypted mail\n\n")
+	b.WriteString("[Service]\nType=simple\nExecStart=" + systemdCommand(exe, args) + "\n")
+	b.WriteString("Restart=on-failure\nRestartSec=5s\n\n[Install]\nWantedBy=default.target\n")
+	return []byte(b.String())
+}
+
+// desktopEntry is the XDG autostart entry that runs the agent.
+func desktopEntry(exe string, args []string) []byte {
+	var b strings.Builder
+	b.WriteString("# " + Marker + "\n")
+	b.WriteString("[Desktop Entry]\nType=Application\nName=endymail agent\n")
+	b.WriteString("Comment=Keeps mail clients set up for end-to-end encrypted mail\n")
+	b.WriteString("Exec=" + desktopCommand(exe, args) + "\n")
+	b.WriteString("NoDisplay=true\nTerminal=false\nX-GNOME-Autostart-enabled=true\n")
+	return []byte(b.String())
 }

@@ -5,16 +5,6 @@ import (
 	"strings"
 )
 
-// systemdUnit is the systemd user unit that runs the agent.
-func systemdUnit(exe string, args []string) []byte {
-	var b strings.Builder
-	b.WriteString("# " + Marker + "\n")
-	b.WriteString("[Unit]\nDescription=endymail agent: keeps mail clients set up for end-to-end encrypted mail\n\n")
-	b.WriteString("[Service]\nType=simple\nExecStart=" + systemdCommand(exe, args) + "\n")
-	b.WriteString("Restart=on-failure\nRestartSec=5s\n\n[Install]\nWantedBy=default.target\n")
-	return []byte(b.String())
-}
-
 // systemdCommand quotes a command line for ExecStart= (systemd.service
 // "Command lines"): each word in double quotes, with \ and " escaped and
 // the specifier % and variable $ doubled.
@@ -25,17 +15,6 @@ func systemdCommand(exe string, args []string) string {
 		words = append(words, `"`+r.Replace(w)+`"`)
 	}
 	return strings.Join(words, " ")
-}
-
-// desktopEntry is the XDG autostart entry that runs the agent.
-func desktopEntry(exe string, args []string) []byte {
-	var b strings.Builder
-	b.WriteString("# " + Marker + "\n")
-	b.WriteString("[Desktop Entry]\nType=Application\nName=endymail agent\n")
-	b.WriteString("Comment=Keeps mail clients set up for end-to-end encrypted mail\n")
-	b.WriteString("Exec=" + desktopCommand(exe, args) + "\n")
-	b.WriteString("NoDisplay=true\nTerminal=false\nX-GNOME-Autostart-enabled=true\n")
-	return []byte(b.String())
 }
 
 // desktopCommand quotes a command line for Exec= (Desktop Entry

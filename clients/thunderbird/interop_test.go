@@ -3,6 +3,7 @@
 package thunderbird
 
 import (
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/pem"
 	"os"
@@ -176,3 +177,5 @@ func asn1parseIssuer(t testing.TB, openssl, der string) []byte {
 	t.Fatalf("openssl asn1parse: no issuer in\n%s", out)
 	return nil
 }
+
+func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }

@@ -8,7 +8,6 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/base64"
 	"encoding/hex"
 	"math/big"
 	"strings"
@@ -106,8 +105,6 @@ func testOpenPGP(t testing.TB, address string) *clients.OpenPGP {
 	return &clients.OpenPGP{Secret: sec.Bytes(), Public: pub.Bytes(),
 		Fingerprint: strings.ToUpper(hex.EncodeToString(e.PrimaryKey.Fingerprint))}
 }
-
-func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
 
 // testLeaf issues an ECDSA mail certificate for address, signed by parent
 // with key (any signer, also one that is not a CA).
