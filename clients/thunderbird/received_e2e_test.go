@@ -118,7 +118,9 @@ func signedMessage(t *testing.T, openssl, addr string, p12 []byte, pass string, 
 	if err != nil {
 		t.Fatalf("openssl cms -sign: %v", err)
 	}
+	// The Date must be close to the signing time (now): Thunderbird flags
+	// a signature made long before or after the message's Date.
 	hdr := "From: <" + addr + ">\r\nTo: alice@example.com\r\nSubject: signed by " + addr +
-		"\r\nDate: Fri, 27 Nov 2026 09:00:00 +0000\r\nMessage-ID: <" + strings.ReplaceAll(addr, "@", ".") + "@example.org>\r\n"
+		"\r\nDate: " + time.Now().UTC().Format(time.RFC1123Z) + "\r\nMessage-ID: <" + strings.ReplaceAll(addr, "@", ".") + "@example.org>\r\n"
 	return append([]byte(hdr), signed...)
 }
