@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/endymail/endymail/clients"
+	"github.com/endymail/endymail/internal/atomicfile"
 )
 
 // BenchmarkNSSImport compares endymail's whole S/MIME step (stage copies of
@@ -41,7 +42,7 @@ func BenchmarkNSSImport(b *testing.B) {
 		dir := filepath.Join(b.TempDir(), "p")
 		os.MkdirAll(dir, 0o700)
 		for _, f := range []string{certDB, keyDB} {
-			if err := copyFile(filepath.Join(base, f), filepath.Join(dir, f)); err != nil {
+			if err := atomicfile.Copy(filepath.Join(base, f), filepath.Join(dir, f)); err != nil {
 				b.Fatal(err)
 			}
 		}

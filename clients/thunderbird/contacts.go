@@ -15,6 +15,7 @@ import (
 
 	"github.com/endymail/endymail/clients"
 	"github.com/endymail/endymail/clients/thunderbird/prefs"
+	"github.com/endymail/endymail/internal/atomicfile"
 )
 
 var _ clients.Contacts = (*Configurator)(nil)
@@ -123,7 +124,7 @@ func readBook(ctx context.Context, path string, snapshot bool) ([]string, error)
 		}
 		defer os.RemoveAll(tmp)
 		for _, suffix := range []string{"", "-wal"} {
-			err := copyFile(path+suffix, filepath.Join(tmp, "book.sqlite"+suffix))
+			err := atomicfile.Copy(path+suffix, filepath.Join(tmp, "book.sqlite"+suffix))
 			if err != nil && (suffix == "" || !errors.Is(err, os.ErrNotExist)) {
 				return nil, fmt.Errorf("copy address book %s: %w", path, err)
 			}

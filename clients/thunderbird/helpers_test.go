@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/endymail/endymail/clients/thunderbird/nsslib"
+	"github.com/endymail/endymail/internal/atomicfile"
 	"github.com/endymail/endymail/internal/interop"
 )
 
@@ -150,7 +151,7 @@ func copyTreeT(t testing.TB, src, dst string) {
 		case d.Type()&fs.ModeSymlink != 0 || rel == ".parentlock":
 			return nil
 		}
-		return copyFile(path, target)
+		return atomicfile.Copy(path, target)
 	})
 	if err != nil {
 		t.Fatalf("copy profile: %v", err)

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/endymail/endymail/clients"
+	"github.com/endymail/endymail/internal/atomicfile"
 )
 
 // The NSS calls that read certificates of received mail. Each runs on a
@@ -41,7 +42,7 @@ func snapshotNSS(profile string) (string, error) {
 	}
 	for _, name := range []string{certDB, keyDB} {
 		for _, suffix := range []string{"", "-journal", "-wal"} {
-			err := copyFile(filepath.Join(profile, name+suffix), filepath.Join(tmp, name+suffix))
+			err := atomicfile.Copy(filepath.Join(profile, name+suffix), filepath.Join(tmp, name+suffix))
 			if err != nil && (suffix == "" && name == certDB || !errors.Is(err, os.ErrNotExist)) {
 				os.RemoveAll(tmp)
 				return "", fmt.Errorf("copy %s: %w", name+suffix, err)

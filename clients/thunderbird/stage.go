@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/endymail/endymail/internal/atomicfile"
 )
 
 // stage is a scratch folder inside the profile (same file system, so
@@ -58,7 +60,7 @@ func (s *stage) copyIn(name string) (bool, error) {
 	if fileExists(s.path(name)) {
 		return true, nil
 	}
-	err := copyFile(s.orig(name), s.path(name))
+	err := atomicfile.Copy(s.orig(name), s.path(name))
 	if errors.Is(err, os.ErrNotExist) {
 		return false, nil
 	}

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -16,6 +15,7 @@ import (
 	"github.com/rogpeppe/go-internal/lockedfile"
 
 	"github.com/endymail/endymail/clients"
+	"github.com/endymail/endymail/internal/atomicfile"
 )
 
 // Files of a profile this package reads or changes.
@@ -266,7 +266,7 @@ func backup(dir string, now time.Time, names []string, manifest []byte) (string,
 		return "", fmt.Errorf("back up profile: %w", err)
 	}
 	for _, name := range names {
-		if err := copyFile(filepath.Join(dir, name), filepath.Join(dst, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		if err := atomicfile.Copy(filepath.Join(dir, name), filepath.Join(dst, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return "", fmt.Errorf("back up %s: %w", name, err)
 		}
 	}
@@ -292,32 +292,6 @@ func pruneBackups(dir string) error {
 		}
 	}
 	return nil
-}
-
-// copyFile copies src to dst with src's permissions, synced.
-func copyFile(src, dst string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	fi, err := in.Stat()
-	if err != nil {
-		return err
-	}
-	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, fi.Mode().Perm())
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	if err := out.Sync(); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
 }
 
 // writeAtomic writes data to a temporary file in name's folder, syncs it and

@@ -5,6 +5,7 @@ package atomicfile
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 )
@@ -43,4 +44,33 @@ func WriteFile(path string, data []byte, perm os.FileMode) (err error) {
 	}
 	syncDir(dir)
 	return nil
+}
+
+// Copy copies src to dst (created or truncated) with src's permissions and
+// fsyncs it. It is not atomic: it is for a new file in a folder of one's
+// own (a staging or backup folder) that is renamed or kept only once the
+// whole copy succeeded.
+func Copy(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	fi, err := in.Stat()
+	if err != nil {
+		return err
+	}
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, fi.Mode().Perm())
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	if err := out.Sync(); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
 }

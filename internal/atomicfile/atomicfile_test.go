@@ -1,8 +1,10 @@
 package atomicfile
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 )
 
@@ -33,5 +35,36 @@ func TestWriteFileFailureKeepsOld(t *testing.T) {
 	p := filepath.Join(dir, "missing-dir", "f")
 	if err := WriteFile(p, []byte("x"), 0o600); err == nil {
 		t.Fatal("write into a missing directory succeeded")
+	}
+}
+
+func TestCopyKeepsModeAndTruncates(t *testing.T) {
+	dir := t.TempDir()
+	src, dst := filepath.Join(dir, "src"), filepath.Join(dir, "dst")
+	if err := os.WriteFile(src, []byte("new"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dst, []byte("older and longer"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := Copy(src, dst); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(dst)
+	if err != nil || string(b) != "new" {
+		t.Errorf("dst: got %q, %v; want %q", b, err, "new")
+	}
+	if err := Copy(filepath.Join(dir, "missing"), filepath.Join(dir, "x")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("copy of a missing file: got %v, want ErrNotExist", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "x")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("copy of a missing file created its target: %v", err)
+	}
+	fresh := filepath.Join(dir, "fresh")
+	if err := Copy(src, fresh); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(fresh); err != nil || runtime.GOOS != "windows" && fi.Mode().Perm() != 0o600 {
+		t.Errorf("fresh copy: %v, %v; want mode 0600 like its source", fi.Mode().Perm(), err)
 	}
 }

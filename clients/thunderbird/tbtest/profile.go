@@ -3,7 +3,6 @@ package tbtest
 import (
 	"context"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -11,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/endymail/endymail/internal/atomicfile"
 )
 
 // FirstStartFiles are the files Thunderbird writes into a profile on its
@@ -111,29 +112,8 @@ func copyTree(dst, src string) error {
 		case rel == ".parentlock" || rel == "MarionetteActivePort":
 			return nil
 		}
-		return copyFile(target, path)
+		return atomicfile.Copy(path, target)
 	})
-}
-
-func copyFile(dst, src string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	fi, err := in.Stat()
-	if err != nil {
-		return err
-	}
-	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, fi.Mode().Perm())
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
 }
 
 // writeUserJS appends [userPrefs] to dir/user.js.
