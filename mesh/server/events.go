@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"sync"
@@ -52,6 +53,18 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	return s.longPoll(w, r, id, func() (any, bool, time.Time, error) {
+		ev, err := s.current(r, id)
+		return ev, ev.Head > after || ev.Rev != rev, time.Time{}, err
+	})
+}
+
+// longPoll answers the account id's long poll (wait=SECONDS): check runs
+// at once and again whenever the account changes, or at the time it names
+// (zero for none, e.g. a request's expiry), until it says its answer is
+// ready or the wait runs out; the answer it gave last is then sent. A client
+// that goes away gets nothing. The long polls held per client are limited.
+func (s *Server) longPoll(w http.ResponseWriter, r *http.Request, id string, check func() (answer any, ready bool, recheck time.Time, err error)) error {
 	wait, err := s.waitParam(r)
 	if err != nil {
 		return err
@@ -65,21 +78,50 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
 	defer deadline.Stop()
 	for {
 		changed := s.hub.wait(id)
-		ev, err := s.current(r, id)
+		answer, ready, recheck, err := check()
 		if err != nil {
 			return err
 		}
-		if ev.Head > after || ev.Rev != rev || wait == 0 {
-			writeJSON(w, http.StatusOK, ev)
+		if ready || wait == 0 {
+			writeJSON(w, http.StatusOK, answer)
 			return nil
 		}
-		select {
-		case <-changed:
-		case <-deadline.C:
+		switch sleep(r.Context(), changed, deadline.C, recheck) {
+		case woken:
+		case timedOut:
 			wait = 0
-		case <-r.Context().Done():
+		case gone:
 			return nil
 		}
+	}
+}
+
+type wakeReason int
+
+const (
+	woken    wakeReason = iota // the account changed, or recheck came
+	timedOut                   // the long poll's deadline came
+	gone                       // the client went away
+)
+
+// sleep waits for the first of changed, deadline, the time recheck (none
+// when zero) and the end of ctx.
+func sleep(ctx context.Context, changed <-chan struct{}, deadline <-chan time.Time, recheck time.Time) wakeReason {
+	var again <-chan time.Time
+	if !recheck.IsZero() {
+		t := time.NewTimer(time.Until(recheck))
+		defer t.Stop()
+		again = t.C
+	}
+	select {
+	case <-changed:
+		return woken
+	case <-again:
+		return woken
+	case <-deadline:
+		return timedOut
+	case <-ctx.Done():
+		return gone
 	}
 }
 

@@ -131,46 +131,17 @@ func (s *Server) listRequests(w http.ResponseWriter, r *http.Request) error {
 }
 
 // getRequest answers a request's state, waiting while it is pending when the
-// caller asks to (wait=SECONDS).
+// caller asks to (wait=SECONDS); an expiring request is answered at once.
 func (s *Server) getRequest(w http.ResponseWriter, r *http.Request) error {
 	id, rid := r.PathValue("id"), r.PathValue("rid")
-	wait, err := s.waitParam(r)
-	if err != nil {
-		return err
-	}
-	release, err := s.limit.holdWait(s.clientAddr(r))
-	if err != nil {
-		return err
-	}
-	defer release()
-	deadline := time.NewTimer(wait)
-	defer deadline.Stop()
-	for {
-		changed := s.hub.wait(id)
+	return s.longPoll(w, r, id, func() (any, bool, time.Time, error) {
 		q, err := s.st.Request(r.Context(), id, rid)
 		if err != nil {
-			return storeErr(err, "request "+rid)
+			return nil, false, time.Time{}, storeErr(err, "request "+rid)
 		}
 		ri, err := s.info(q)
-		if err != nil {
-			return err
-		}
-		if ri.State != proto.StatePending || wait == 0 {
-			writeJSON(w, http.StatusOK, ri)
-			return nil
-		}
-		expiry := time.NewTimer(time.Until(q.Expires) + time.Millisecond)
-		select {
-		case <-changed:
-		case <-expiry.C:
-		case <-deadline.C:
-			wait = 0
-		case <-r.Context().Done():
-			expiry.Stop()
-			return nil
-		}
-		expiry.Stop()
-	}
+		return ri, ri.State != proto.StatePending, q.Expires.Add(time.Millisecond), err
+	})
 }
 
 func (s *Server) answerRequest(w http.ResponseWriter, r *http.Request) error {
