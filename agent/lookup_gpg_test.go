@@ -15,7 +15,6 @@ import (
 	"math/big"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -30,7 +29,7 @@ import (
 
 	"github.com/endymail/endymail/internal/interop"
 	"github.com/endymail/endymail/mesh/server"
-	"github.com/endymail/endymail/mesh/store/boltstore"
+	"github.com/endymail/endymail/mesh/server/servertest"
 )
 
 // TestGPGLocatesEnabledKeyByWKD: the real gpg 2.2 (dirmngr) finds the key
@@ -261,17 +260,6 @@ func write(t *testing.T, path, content string) {
 // example.com and returns its handler and a plain loopback URL.
 func startWKDMesh(t *testing.T) (http.Handler, string) {
 	t.Helper()
-	st, err := boltstore.Open(filepath.Join(t.TempDir(), "mesh.db"), boltstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	srv, err := server.New(server.Config{Store: st, PoWBits: 4, WKDDomains: []string{"example.com"},
-		Limits: server.Limits{ClientRate: 1000, ClientBurst: 1000, AccountRate: 1000, AccountBurst: 1000}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv.Handler())
-	t.Cleanup(ts.Close)
-	return srv.Handler(), ts.URL
+	url, srv := servertest.Start(t, server.Config{WKDDomains: []string{"example.com"}})
+	return srv.Handler(), url
 }

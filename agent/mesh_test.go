@@ -7,14 +7,13 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/endymail/endymail/mesh/server"
-	"github.com/endymail/endymail/mesh/store/boltstore"
+	"github.com/endymail/endymail/mesh/server/servertest"
 )
 
 // tamper rewrites the service's answers: it sees each request and the real
@@ -66,16 +65,7 @@ func (h *hostile) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // behind a hostile wrapper and returns its URL.
 func startMesh(t testing.TB) (string, *hostile) {
 	t.Helper()
-	st, err := boltstore.Open(filepath.Join(t.TempDir(), "mesh.db"), boltstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	srv, err := server.New(server.Config{Store: st, PoWBits: 4, Limits: server.Limits{ClientRate: 1000, ClientBurst: 1000, AccountRate: 1000, AccountBurst: 1000}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := &hostile{next: srv.Handler()}
+	h := &hostile{next: servertest.New(t, server.Config{}).Handler()}
 	ts := httptest.NewServer(h)
 	t.Cleanup(ts.Close)
 	return ts.URL, h
@@ -275,5 +265,22 @@ func TestSameAccount(t *testing.T) {
 		if got := sameAccount(c.typed, acct); got != c.want {
 			t.Errorf("sameAccount(%q): got %v, want %v", c.typed, got, c.want)
 		}
+	}
+}
+
+// A request nobody answers expires on the service; the new device's long
+// poll is answered at the expiry itself (not at the end of its wait) and
+// connect says so.
+func TestConnectRequestExpires(t *testing.T) {
+	url, _ := servertest.Start(t, server.Config{Limits: server.Limits{RequestTTL: time.Second}})
+	newAccount(t, url)
+	b := openAgent(t)
+	start := time.Now()
+	_, err := b.Connect(ctxT(t), ConnectOptions{Address: alice, Mesh: url, DeviceName: "phone", Timeout: 30 * time.Second}, func(string) {})
+	if !errors.Is(err, ErrExpired) {
+		t.Fatalf("connect: got %v, want ErrExpired", err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("the expiry was noticed after %s, want soon after the request's 1s lifetime", d.Round(time.Millisecond))
 	}
 }

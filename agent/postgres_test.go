@@ -2,11 +2,11 @@ package agent
 
 import (
 	"context"
-	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/endymail/endymail/mesh/server"
+	"github.com/endymail/endymail/mesh/server/servertest"
 	"github.com/endymail/endymail/mesh/store/pgstore"
 	"github.com/endymail/endymail/mesh/store/pgstore/pgtest"
 )
@@ -25,15 +25,7 @@ func TestScaleOutOnPostgres(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { st.Close() })
-		srv, err := server.New(server.Config{Store: st, PoWBits: 4, PoWKey: []byte("shared key for every instance!!!"),
-			Limits: server.Limits{ClientRate: 1000, ClientBurst: 1000, AccountRate: 1000, AccountBurst: 1000}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(srv.Close)
-		ts := httptest.NewServer(srv.Handler())
-		t.Cleanup(ts.Close)
-		urls[i] = ts.URL
+		urls[i], _ = servertest.Start(t, server.Config{Store: st, PoWKey: []byte("shared key for every instance!!!")})
 	}
 	a := newAccount(t, urls[0])
 	b := openAgent(t)

@@ -12,7 +12,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -20,7 +19,7 @@ import (
 	"github.com/endymail/endymail/mesh/client"
 	"github.com/endymail/endymail/mesh/proto"
 	"github.com/endymail/endymail/mesh/server"
-	"github.com/endymail/endymail/mesh/store/boltstore"
+	"github.com/endymail/endymail/mesh/server/servertest"
 	"github.com/endymail/endymail/openpgp"
 	"github.com/endymail/endymail/smime"
 )
@@ -78,16 +77,8 @@ func (h *hook) count() int {
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	st, err := boltstore.Open(filepath.Join(t.TempDir(), "mesh.db"), boltstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	srv, err := server.New(server.Config{Store: st, PoWBits: 4, WKDDomains: []string{"example.com"},
-		Limits: server.Limits{ClientRate: 1e6, ClientBurst: 1e6, AccountRate: 1e6, AccountBurst: 1e6}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv := servertest.New(t, server.Config{WKDDomains: []string{"example.com"}})
+	var err error
 	w := &world{t: t, hook: &hook{next: srv.Handler()}, now: time.Now()}
 	plain := httptest.NewServer(w.hook)
 	t.Cleanup(plain.Close)

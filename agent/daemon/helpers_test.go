@@ -16,6 +16,7 @@ import (
 	"github.com/endymail/endymail/agent/daemon"
 	"github.com/endymail/endymail/clients"
 	"github.com/endymail/endymail/mesh/server"
+	"github.com/endymail/endymail/mesh/server/servertest"
 	"github.com/endymail/endymail/mesh/store/boltstore"
 )
 
@@ -46,11 +47,7 @@ func (m *mesh) start() {
 	if err != nil {
 		m.t.Fatal(err)
 	}
-	srv, err := server.New(server.Config{Store: st, PoWBits: 4,
-		Limits: server.Limits{ClientRate: 1000, ClientBurst: 1000, AccountRate: 1000, AccountBurst: 1000}})
-	if err != nil {
-		m.t.Fatal(err)
-	}
+	srv := servertest.New(m.t, server.Config{Store: st})
 	var ln net.Listener
 	for i := 0; ; i++ { // the port of a stopped service may linger a moment
 		if ln, err = net.Listen("tcp", m.addr); err == nil || i == 50 {
