@@ -112,15 +112,7 @@ func testApplyTwice(t *testing.T, c clients.Configurator, f Fixture) {
 	if f.Check != nil {
 		f.Check(t, f.Material)
 	}
-	after := f.Snapshot(t)
-	r, err = c.Apply(ctx, f.Material)
-	if err != nil {
-		t.Fatalf("second Apply: %v", err)
-	}
-	if r.Changed() {
-		t.Errorf("second Apply: got actions %q, want none", r.Actions)
-	}
-	same(t, "second Apply", after, f.Snapshot(t))
+	again(t, "second Apply", f, func() (clients.Report, error) { return c.Apply(ctx, f.Material) })
 }
 
 func testRevert(t *testing.T, c clients.Configurator, f Fixture) {
@@ -140,14 +132,7 @@ func testRevert(t *testing.T, c clients.Configurator, f Fixture) {
 	if n := countIdentities(t, c, f.Material.Address, true); n != 0 {
 		t.Errorf("Identities after Revert: got %d enabled, want 0", n)
 	}
-	r, err = c.Revert(ctx, f.Material.Address)
-	if err != nil {
-		t.Fatalf("second Revert: %v", err)
-	}
-	if r.Changed() {
-		t.Errorf("second Revert: got actions %q, want none", r.Actions)
-	}
-	same(t, "second Revert", before, f.Snapshot(t))
+	again(t, "second Revert", f, func() (clients.Report, error) { return c.Revert(ctx, f.Material.Address) })
 }
 
 func testRunning(t *testing.T, c clients.Configurator, f Fixture) {
@@ -213,6 +198,21 @@ func testInvalidMaterial(t *testing.T, c clients.Configurator, f Fixture) {
 
 // same fails t, naming every entry that differs, unless want and got hold
 // the same entries with the same bytes.
+// again runs op, which must find its work done: no error, no action
+// reported, and nothing in the fixture's snapshot changed.
+func again(t *testing.T, what string, f Fixture, op func() (clients.Report, error)) {
+	t.Helper()
+	want := f.Snapshot(t)
+	r, err := op()
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	if r.Changed() {
+		t.Errorf("%s: got actions %q, want none", what, r.Actions)
+	}
+	same(t, what, want, f.Snapshot(t))
+}
+
 func same(t *testing.T, what string, want, got map[string][]byte) {
 	t.Helper()
 	var diff []string

@@ -26,24 +26,28 @@ func withLibBackend(t *testing.T) {
 	t.Cleanup(func() { nssBackend = old })
 }
 
-func TestConformanceLibBackend(t *testing.T) {
-	withLibBackend(t)
-	TestConformance(t)
-}
-
-func TestCorruptNSSDatabaseLibBackend(t *testing.T) {
-	withLibBackend(t)
-	TestCorruptNSSDatabase(t)
-}
-
-func TestCorruptPassphraseFileLibBackend(t *testing.T) {
-	withLibBackend(t)
-	TestCorruptPassphraseFile(t)
-}
-
-func TestImportPeerCertLibBackend(t *testing.T) {
-	withLibBackend(t)
-	TestImportPeerCertAlreadyKnown(t)
+// TestLibBackend runs the NSS-touching tests of the configurator again
+// with the library backend.
+func TestLibBackend(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		test func(*testing.T)
+	}{
+		{"Conformance", TestConformance},
+		{"CorruptNSSDatabase", TestCorruptNSSDatabase},
+		{"CorruptPassphraseFile", TestCorruptPassphraseFile},
+		{"ImportPeerCertAlreadyKnown", TestImportPeerCertAlreadyKnown},
+		{"ReceivedCertificatesNSS", TestReceivedCertificatesNSS},
+		{"ReceivedCertificatesCorrupt", TestReceivedCertificatesCorrupt},
+		{"AddBuiltinRoots", TestAddBuiltinRoots},
+		{"RevertPeersSMIME", TestRevertPeersSMIME},
+		{"RevertPeersRotatedCertificate", TestRevertPeersRotatedCertificate},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			withLibBackend(t)
+			tt.test(t)
+		})
+	}
 }
 
 // TestWrongPKCS12PasswordLibBackend: the PKCS#12 refused by NSS stops the
@@ -60,29 +64,4 @@ func TestWrongPKCS12PasswordLibBackend(t *testing.T) {
 	}
 	t.Logf("Apply: %v", err)
 	sameTree(t, "failed Apply", before, treeState(t, dir))
-}
-
-func TestReceivedCertificatesLibBackend(t *testing.T) {
-	withLibBackend(t)
-	TestReceivedCertificatesNSS(t)
-}
-
-func TestReceivedCertificatesCorruptLibBackend(t *testing.T) {
-	withLibBackend(t)
-	TestReceivedCertificatesCorrupt(t)
-}
-
-func TestAddBuiltinRootsLibBackend(t *testing.T) {
-	withLibBackend(t)
-	TestAddBuiltinRoots(t)
-}
-
-func TestRevertPeersSMIMELibBackend(t *testing.T) {
-	withLibBackend(t)
-	TestRevertPeersSMIME(t)
-}
-
-func TestRevertPeersRotatedCertificateLibBackend(t *testing.T) {
-	withLibBackend(t)
-	TestRevertPeersRotatedCertificate(t)
 }
